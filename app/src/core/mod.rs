@@ -1,0 +1,13 @@
+//! What every area stands on: the error type (shared with the browser) and, on the
+//! server, the app state, the database, the Docker connection and metrics.
+
+pub mod error;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod docker;
+#[cfg(feature = "ssr")]
+pub mod metrics;
+#[cfg(feature = "ssr")]
+pub mod state;

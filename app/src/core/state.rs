@@ -1,0 +1,50 @@
+//! The state every request handler and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::SqlitePool;
+
+use super::docker::DockerEngine;
+use super::error::AppError;
+use super::metrics::Metrics;
+use crate::tasks::service::Tasks;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The one SQLite pool of the process.
+    pub db: SqlitePool,
+    /// The local Docker engine (more hosts come with the containers area).
+    pub docker: DockerEngine,
+    /// Long work with progress, see `crate::tasks`.
+    pub tasks: Tasks,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Where the compiled site (wasm, js, css, public files) is and how it is named.
+    pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    pub fn new(db: SqlitePool, docker: DockerEngine, leptos_options: LeptosOptions) -> Self {
+        Self {
+            tasks: Tasks::new(db.clone()),
+            db,
+            docker,
+            metrics: Arc::new(Metrics::new()),
+            leptos_options,
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The app state inside a server function or a component rendered on the server.
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| AppError::internal("the app state was not provided to this request"))
+}

@@ -1,0 +1,20 @@
+//! Server functions of the overview.
+
+use leptos::prelude::*;
+
+use super::Overview;
+use crate::core::error::AppError;
+
+/// The engine, its containers and the last disk-use measurement.
+#[server(prefix = "/api", endpoint = "overview/get")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    let state = crate::core::state::app_state()?;
+    Ok(super::service::overview(&state).await)
+}
+
+/// Starts measuring the engine's disk use (or returns the measurement already running).
+#[server(prefix = "/api", endpoint = "overview/measure-disk")]
+pub async fn measure_disk_use() -> Result<String, AppError> {
+    let state = crate::core::state::app_state()?;
+    super::service::start_disk_scan(&state).await
+}

@@ -1,0 +1,235 @@
+//! Reading the Docker engine for the overview, and the disk-use measurement task.
+
+use std::time::Duration;
+
+use bollard::models::{ContainerSummary, Port};
+use bollard::query_parameters::ListContainersOptionsBuilder;
+use chrono::Utc;
+
+use super::{ContainerRow, DiskUse, EngineFacts, EngineStatus, Overview, DISK_SCAN_TASK};
+use crate::core::error::AppError;
+use crate::core::state::AppState;
+use crate::tasks::TaskStatus;
+
+/// `docker system df` sums every volume on disk; on a big host that takes minutes.
+const DISK_SCAN_LIMIT: Duration = Duration::from_secs(600);
+
+/// The overview never fails because of the engine: an unreachable engine is part of the
+/// answer, in a sentence. Only a database fault is an error.
+#[tracing::instrument(skip_all)]
+pub async fn overview(state: &AppState) -> Overview {
+    let docker = &state.docker;
+    let facts = async {
+        let (version, info, containers) = tokio::try_join!(
+            docker.call(|client| async move { client.version().await }),
+            docker.call(|client| async move { client.info().await }),
+            docker.call(|client| async move {
+                let options = ListContainersOptionsBuilder::new().all(true).build();
+                client.list_containers(Some(options)).await
+            }),
+        )?;
+        let facts = EngineFacts {
+            version: version.version.unwrap_or_default(),
+            api_version: version.api_version.unwrap_or_default(),
+            operating_system: info.operating_system.unwrap_or_default(),
+            containers_total: count(info.containers),
+            containers_running: count(info.containers_running),
+            containers_paused: count(info.containers_paused),
+            containers_stopped: count(info.containers_stopped),
+            images: count(info.images),
+        };
+        let mut rows: Vec<ContainerRow> = containers.into_iter().map(container_row).collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok::<_, AppError>((facts, rows))
+    };
+    let (engine, containers) = match facts.await {
+        Ok((facts, rows)) => (EngineStatus::Reachable(facts), rows),
+        Err(error) => (EngineStatus::Unreachable { reason: error.to_string() }, Vec::new()),
+    };
+    state
+        .metrics
+        .record_docker_reachable(matches!(engine, EngineStatus::Reachable(_)));
+
+    let target = docker.endpoint().to_string();
+    let (disk_task, disk_use) = match disk_measurements(state, &target).await {
+        Ok(found) => found,
+        // The page still shows the engine; the measurement part says it is unknown.
+        Err(_) => (None, None),
+    };
+    Overview {
+        endpoint: target,
+        engine,
+        containers,
+        disk_task,
+        disk_use,
+        checked_at: Utc::now(),
+    }
+}
+
+async fn disk_measurements(
+    state: &AppState,
+    target: &str,
+) -> Result<(Option<crate::tasks::TaskSnapshot>, Option<(DiskUse, chrono::DateTime<Utc>)>), AppError> {
+    let latest = state.tasks.latest(DISK_SCAN_TASK, target, None).await?;
+    let succeeded = match &latest {
+        Some(task) if task.status == TaskStatus::Succeeded => latest.clone(),
+        _ => {
+            state
+                .tasks
+                .latest(DISK_SCAN_TASK, target, Some(TaskStatus::Succeeded))
+                .await?
+        }
+    };
+    let disk_use = succeeded.and_then(|task| {
+        let usage = serde_json::from_str::<DiskUse>(task.result.as_deref()?).ok()?;
+        Some((usage, task.finished_at?))
+    });
+    Ok((latest, disk_use))
+}
+
+/// Starts a disk-use measurement; while one runs, returns that one instead of a second.
+#[tracing::instrument(skip_all)]
+pub async fn start_disk_scan(state: &AppState) -> Result<String, AppError> {
+    let target = state.docker.endpoint().to_string();
+    if let Some(task) = state.tasks.latest(DISK_SCAN_TASK, &target, None).await? {
+        if task.status == TaskStatus::Running {
+            return Ok(task.id);
+        }
+    }
+    let docker = state.docker.clone();
+    state
+        .tasks
+        .start(DISK_SCAN_TASK, &target, move |task| async move {
+            task.progress(None, "Asking the Docker engine for its disk use…");
+            task.log("GET /system/df");
+            let usage = docker
+                .call_with_timeout(DISK_SCAN_LIMIT, |client| async move { client.df(None).await })
+                .await?;
+            let images = usage.images.unwrap_or_default();
+            let containers = usage.containers.unwrap_or_default();
+            let volumes = usage.volumes.unwrap_or_default();
+            let build_cache = usage.build_cache.unwrap_or_default();
+            task.progress(
+                Some(0.9),
+                format!(
+                    "Adding up {} images, {} containers and {} volumes…",
+                    images.len(),
+                    containers.len(),
+                    volumes.len()
+                ),
+            );
+            let result = DiskUse {
+                images: images.len() as u64,
+                images_bytes: count(usage.layers_size),
+                containers_bytes: containers.iter().map(|c| count(c.size_rw)).sum(),
+                volumes: volumes.len() as u64,
+                // Docker reports -1 for a volume whose size it could not read.
+                volumes_bytes: volumes
+                    .iter()
+                    .filter_map(|v| v.usage_data.as_ref())
+                    .map(|usage| count(Some(usage.size)))
+                    .sum(),
+                build_cache_bytes: build_cache.iter().map(|b| count(b.size)).sum(),
+            };
+            task.progress(Some(1.0), "Measured.");
+            task.log(format!("total {} bytes", result.total_bytes()));
+            Ok(Some(serde_json::to_value(result).map_err(AppError::internal)?))
+        })
+        .await
+}
+
+/// Docker counts are signed and sometimes -1 for "unknown"; those count as zero.
+fn count(value: Option<i64>) -> u64 {
+    value.unwrap_or(0).max(0) as u64
+}
+
+fn container_row(summary: ContainerSummary) -> ContainerRow {
+    let status = summary.status.unwrap_or_default();
+    let mut ports: Vec<String> = summary.ports.unwrap_or_default().iter().map(port_text).collect();
+    ports.sort();
+    ports.dedup();
+    ContainerRow {
+        id: summary.id.unwrap_or_default().chars().take(12).collect(),
+        name: summary
+            .names
+            .unwrap_or_default()
+            .first()
+            .map(|name| name.trim_start_matches('/').to_owned())
+            .unwrap_or_default(),
+        image: summary.image.unwrap_or_default(),
+        state: summary
+            .state
+            .map(|state| state.to_string())
+            .unwrap_or_default(),
+        health: health_from_status(&status),
+        ports,
+        status,
+    }
+}
+
+/// The list endpoint carries health only inside the status text, `Up 3 minutes (healthy)`;
+/// reading it there spares one inspect call per container.
+fn health_from_status(status: &str) -> Option<String> {
+    let inside = status.rsplit_once('(')?.1.strip_suffix(')')?;
+    match inside {
+        "healthy" | "unhealthy" => Some(inside.to_owned()),
+        "health: starting" => Some("starting".to_owned()),
+        _ => None,
+    }
+}
+
+fn port_text(port: &Port) -> String {
+    let protocol = port
+        .typ
+        .map(|typ| typ.to_string())
+        .unwrap_or_else(|| "tcp".to_owned());
+    match port.public_port {
+        Some(public) => {
+            let ip = port.ip.as_deref().unwrap_or("0.0.0.0");
+            // IPv6 addresses are bracketed so the port stays readable.
+            let ip = if ip.contains(':') { format!("[{ip}]") } else { ip.to_owned() };
+            format!("{ip}:{public}→{}/{protocol}", port.private_port)
+        }
+        None => format!("{}/{protocol}", port.private_port),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::PortTypeEnum;
+
+    #[test]
+    fn health_is_read_from_the_status_text() {
+        assert_eq!(health_from_status("Up 3 minutes (healthy)").as_deref(), Some("healthy"));
+        assert_eq!(health_from_status("Up 1 second (health: starting)").as_deref(), Some("starting"));
+        assert_eq!(health_from_status("Up 2 hours (unhealthy)").as_deref(), Some("unhealthy"));
+        assert_eq!(health_from_status("Up 2 hours"), None);
+        assert_eq!(health_from_status("Exited (0) 5 minutes ago"), None);
+    }
+
+    #[test]
+    fn ports_read_like_docker_ps() {
+        let published = Port {
+            ip: Some("127.0.0.1".into()),
+            private_port: 80,
+            public_port: Some(8080),
+            typ: Some(PortTypeEnum::TCP),
+        };
+        assert_eq!(port_text(&published), "127.0.0.1:8080→80/tcp");
+        let v6 = Port {
+            ip: Some("::".into()),
+            private_port: 53,
+            public_port: Some(5353),
+            typ: Some(PortTypeEnum::UDP),
+        };
+        assert_eq!(port_text(&v6), "[::]:5353→53/udp");
+        let exposed = Port {
+            ip: None,
+            private_port: 11434,
+            public_port: None,
+            typ: None,
+        };
+        assert_eq!(port_text(&exposed), "11434/tcp");
+    }
+}

@@ -1,0 +1,20 @@
+//! Server functions of tasks.
+
+use leptos::prelude::*;
+
+use super::TaskSnapshot;
+use crate::core::error::AppError;
+
+/// The current state of one task.
+#[server(prefix = "/api", endpoint = "tasks/get")]
+pub async fn get_task(id: String) -> Result<TaskSnapshot, AppError> {
+    let state = crate::core::state::app_state()?;
+    state.tasks.get(&id).await
+}
+
+/// Stops a running task.
+#[server(prefix = "/api", endpoint = "tasks/cancel")]
+pub async fn cancel_task(id: String) -> Result<(), AppError> {
+    let state = crate::core::state::app_state()?;
+    state.tasks.cancel(&id)
+}

@@ -1,0 +1,190 @@
+//! The command line: `caretaker [serve]`, `migrate`, `healthcheck`, `config check`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::config::{Config, FlagValues, Inputs, SETTINGS};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "caretaker",
+    version,
+    about = "A self-hosted admin dashboard for a few Docker hosts: containers, models, backups, monitors.",
+    long_about = "A self-hosted admin dashboard for a few Docker hosts.\n\n\
+        Settings come from defaults, then a TOML file (--config or CARETAKER_CONFIG), then \
+        CARETAKER_* environment variables, then flags. `caretaker config check` prints them."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, the default command.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve(CommonArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(CommonArgs),
+    /// Exit 0 when the server answers GET /healthz (for Docker's HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration and where each value came from; secrets as ***.
+    Check(CommonArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonArgs {
+    /// Address to listen on [default: 127.0.0.1:3000] [env: CARETAKER_BIND]
+    #[arg(long, value_name = "ADDR", global = true)]
+    pub bind: Option<String>,
+    /// Directory of the database and state [default: ./data] [env: CARETAKER_DATA_DIR]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub data_dir: Option<String>,
+    /// TOML configuration file [env: CARETAKER_CONFIG]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Log format: human or json [default: human] [env: CARETAKER_LOG_FORMAT]
+    #[arg(long, value_name = "FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 5)]
+    pub timeout: u64,
+}
+
+impl CommonArgs {
+    fn merged(&self, outer: &CommonArgs) -> CommonArgs {
+        CommonArgs {
+            bind: self.bind.clone().or_else(|| outer.bind.clone()),
+            data_dir: self.data_dir.clone().or_else(|| outer.data_dir.clone()),
+            config: self.config.clone().or_else(|| outer.config.clone()),
+            log_format: self.log_format.clone().or_else(|| outer.log_format.clone()),
+        }
+    }
+
+    fn flag_values(&self) -> FlagValues {
+        let mut values = Vec::new();
+        if let Some(bind) = &self.bind {
+            values.push(("bind", bind.clone()));
+        }
+        if let Some(dir) = &self.data_dir {
+            values.push(("data_dir", dir.clone()));
+        }
+        if let Some(format) = &self.log_format {
+            values.push(("log.format", format.clone()));
+        }
+        FlagValues {
+            config_file: self.config.clone(),
+            values,
+        }
+    }
+
+    /// The configuration from every layer, these flags last.
+    pub fn load(&self) -> anyhow::Result<(Config, std::collections::BTreeMap<&'static str, crate::config::Source>)> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Ok(Config::load(Inputs {
+            flags: self.flag_values(),
+            env: &env,
+        })?)
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => serve(&cli.common).await,
+        Some(Command::Serve(args)) => serve(&args.merged(&cli.common)).await,
+        Some(Command::Migrate(args)) => {
+            let (config, _) = args.merged(&cli.common).load()?;
+            crate::logging::init(config.log_format, &config.log_level);
+            app::core::db::open(&config.data_dir)
+                .await
+                .with_context(|| format!("migrating the database in {}", config.data_dir.display()))?;
+            println!("The database in {} is up to date.", config.data_dir.display());
+            Ok(())
+        }
+        Some(Command::Healthcheck(args)) => {
+            let (config, _) = args.common.merged(&cli.common).load()?;
+            healthcheck(config.bind, Duration::from_secs(args.timeout)).await
+        }
+        Some(Command::Config {
+            command: ConfigCommand::Check(args),
+        }) => {
+            let (config, sources) = args.merged(&cli.common).load()?;
+            println!("# caretaker configuration (the value, then where it came from)");
+            for setting in SETTINGS {
+                println!(
+                    "{:<22} = {:<40} # {}, {}",
+                    setting.key,
+                    config.shown(setting.key),
+                    sources[setting.key],
+                    setting.env
+                );
+            }
+            println!("The configuration is valid.");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: &CommonArgs) -> anyhow::Result<()> {
+    let (config, _) = args.load()?;
+    crate::logging::init(config.log_format, &config.log_level);
+    crate::serve::run(config).await
+}
+
+/// GET /healthz on the configured address; an unspecified bind address (0.0.0.0, ::) is
+/// reached on loopback. Plain HTTP/1.1 over TCP keeps the binary free of a client stack.
+async fn healthcheck(bind: std::net::SocketAddr, limit: Duration) -> anyhow::Result<()> {
+    let mut address = bind;
+    if address.ip().is_unspecified() {
+        address.set_ip(if address.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    let answer = tokio::time::timeout(limit, attempt)
+        .await
+        .with_context(|| format!("http://{address}/healthz did not answer within {} s", limit.as_secs()))?
+        .with_context(|| format!("http://{address}/healthz cannot be reached"))?;
+    let status_line = String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if status_line.starts_with("HTTP/1.1 200") {
+        println!("healthy: http://{address}/healthz answered 200");
+        Ok(())
+    } else {
+        bail!("http://{address}/healthz answered '{status_line}'")
+    }
+}

@@ -1,0 +1,428 @@
+//! caretaker's configuration: defaults, then a TOML file, then `CARETAKER_*` environment
+//! variables, then command-line flags; each later layer wins.
+//!
+//! Every setting is listed once in [`SETTINGS`] with its file key, its environment variable
+//! and what it accepts. All layers go through the same parser, so an unknown key or a bad
+//! value stops the start with the same kind of message wherever it came from: the key,
+//! the value, and what is accepted.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use app::core::docker::DockerEndpoint;
+
+/// A value that must never be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One readable line per event, for a terminal or journald.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the web server listens on. `bind`, CARETAKER_BIND, `--bind`.
+    pub bind: SocketAddr,
+    /// Directory of the SQLite database and other state. `data_dir`, CARETAKER_DATA_DIR, `--data-dir`.
+    pub data_dir: PathBuf,
+    /// Directory of the compiled site (wasm, js, css, public files). `site_root`, CARETAKER_SITE_ROOT.
+    pub site_root: PathBuf,
+    /// `log.format`, CARETAKER_LOG_FORMAT, `--log-format`.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `caretaker=debug,info`. `log.level`, CARETAKER_LOG_LEVEL.
+    pub log_level: String,
+    /// The local Docker engine. `docker.host`, CARETAKER_DOCKER_HOST.
+    pub docker_host: DockerEndpoint,
+    /// Time limit of one Docker call. `docker.timeout_secs`, CARETAKER_DOCKER_TIMEOUT_SECS.
+    pub docker_timeout: Duration,
+    /// The GitHub OAuth app, read now and used by GitHub login. `github.client_id`, CARETAKER_GITHUB_CLIENT_ID.
+    pub github_client_id: Option<String>,
+    /// `github.client_secret`, CARETAKER_GITHUB_CLIENT_SECRET.
+    pub github_client_secret: Option<Secret>,
+}
+
+/// Where a setting's effective value came from, for `config check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File,
+    Env,
+    Flag,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Default => "default",
+            Self::File => "config file",
+            Self::Env => "environment",
+            Self::Flag => "command line",
+        })
+    }
+}
+
+/// One setting: its key in the file (`section.name`), its environment variable, and what it accepts.
+pub struct Setting {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub accepts: &'static str,
+    pub secret: bool,
+}
+
+pub const SETTINGS: &[Setting] = &[
+    Setting { key: "bind", env: "CARETAKER_BIND", accepts: "an IP address and port, like 127.0.0.1:3000", secret: false },
+    Setting { key: "data_dir", env: "CARETAKER_DATA_DIR", accepts: "a directory path", secret: false },
+    Setting { key: "site_root", env: "CARETAKER_SITE_ROOT", accepts: "the directory cargo-leptos built the site into (target/site)", secret: false },
+    Setting { key: "log.format", env: "CARETAKER_LOG_FORMAT", accepts: "human or json", secret: false },
+    Setting { key: "log.level", env: "CARETAKER_LOG_LEVEL", accepts: "a tracing filter, like info, debug or caretaker=debug,info", secret: false },
+    Setting { key: "docker.host", env: "CARETAKER_DOCKER_HOST", accepts: "unix:///var/run/docker.sock, an absolute socket path, or tcp://HOST:PORT", secret: false },
+    Setting { key: "docker.timeout_secs", env: "CARETAKER_DOCKER_TIMEOUT_SECS", accepts: "a whole number of seconds from 1 to 3600", secret: false },
+    Setting { key: "github.client_id", env: "CARETAKER_GITHUB_CLIENT_ID", accepts: "the Client ID of a GitHub OAuth app", secret: false },
+    Setting { key: "github.client_secret", env: "CARETAKER_GITHUB_CLIENT_SECRET", accepts: "the client secret of that GitHub OAuth app", secret: true },
+];
+
+/// The environment variable that names the config file (like `--config`).
+pub const CONFIG_FILE_ENV: &str = "CARETAKER_CONFIG";
+
+/// A configuration error, already phrased for the person starting caretaker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+/// The values given on the command line (only those that were given).
+#[derive(Debug, Default, Clone)]
+pub struct FlagValues {
+    pub config_file: Option<PathBuf>,
+    pub values: Vec<(&'static str, String)>,
+}
+
+/// Everything the configuration is built from, so tests can pass their own environment.
+pub struct Inputs<'a> {
+    pub flags: FlagValues,
+    pub env: &'a [(String, String)],
+}
+
+impl Config {
+    fn defaults() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("./data"),
+            site_root: default_site_root(),
+            log_format: LogFormat::Human,
+            log_level: "info".to_owned(),
+            docker_host: DockerEndpoint::Unix("/var/run/docker.sock".to_owned()),
+            docker_timeout: Duration::from_secs(10),
+            github_client_id: None,
+            github_client_secret: None,
+        }
+    }
+
+    /// Builds the configuration from all layers, with where each value came from.
+    pub fn load(inputs: Inputs<'_>) -> Result<(Self, BTreeMap<&'static str, Source>), ConfigError> {
+        let mut config = Self::defaults();
+        let mut sources: BTreeMap<&'static str, Source> =
+            SETTINGS.iter().map(|setting| (setting.key, Source::Default)).collect();
+
+        let file = inputs.flags.config_file.clone().or_else(|| {
+            inputs
+                .env
+                .iter()
+                .find(|(name, _)| name == CONFIG_FILE_ENV)
+                .map(|(_, value)| PathBuf::from(value))
+        });
+        if let Some(path) = file {
+            for (key, value) in read_file(&path)? {
+                config.set(key, &value).map_err(|error| {
+                    ConfigError(format!("{}: {error}", path.display()))
+                })?;
+                sources.insert(key, Source::File);
+            }
+        }
+
+        for (name, value) in inputs.env {
+            if !name.starts_with("CARETAKER_") || name == CONFIG_FILE_ENV {
+                continue;
+            }
+            let setting = SETTINGS.iter().find(|setting| setting.env == name).ok_or_else(|| {
+                let known: Vec<&str> = SETTINGS.iter().map(|s| s.env).chain([CONFIG_FILE_ENV]).collect();
+                ConfigError(format!(
+                    "Unknown environment variable {name}. caretaker reads: {}.",
+                    known.join(", ")
+                ))
+            })?;
+            config
+                .set(setting.key, value)
+                .map_err(|error| ConfigError(format!("environment variable {name}: {error}")))?;
+            sources.insert(setting.key, Source::Env);
+        }
+
+        for (key, value) in &inputs.flags.values {
+            config
+                .set(key, value)
+                .map_err(|error| ConfigError(format!("command line: {error}")))?;
+            sources.insert(key, Source::Flag);
+        }
+        Ok((config, sources))
+    }
+
+    /// Sets one setting from its text form. The error names the key and what it accepts.
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let setting = SETTINGS
+            .iter()
+            .find(|setting| setting.key == key)
+            .ok_or_else(|| unknown_key(key))?;
+        let bad = || {
+            let shown = if setting.secret { "***" } else { value };
+            format!("{key} = '{shown}' is not accepted; expected {}", setting.accepts)
+        };
+        match key {
+            "bind" => self.bind = value.trim().parse().map_err(|_| bad())?,
+            "data_dir" => self.data_dir = non_empty(value).ok_or_else(bad)?.into(),
+            "site_root" => self.site_root = non_empty(value).ok_or_else(bad)?.into(),
+            "log.format" => {
+                self.log_format = match value.trim() {
+                    "human" => LogFormat::Human,
+                    "json" => LogFormat::Json,
+                    _ => return Err(bad()),
+                }
+            }
+            "log.level" => {
+                tracing_subscriber::EnvFilter::try_new(value.trim()).map_err(|_| bad())?;
+                self.log_level = value.trim().to_owned();
+            }
+            "docker.host" => {
+                self.docker_host = DockerEndpoint::parse(value.trim())
+                    .map_err(|error| format!("docker.host: {error}"))?
+            }
+            "docker.timeout_secs" => {
+                let seconds: u64 = value.trim().parse().map_err(|_| bad())?;
+                if !(1..=3600).contains(&seconds) {
+                    return Err(bad());
+                }
+                self.docker_timeout = Duration::from_secs(seconds);
+            }
+            "github.client_id" => self.github_client_id = non_empty(value).map(str::to_owned),
+            "github.client_secret" => {
+                self.github_client_secret = non_empty(value).map(|secret| Secret(secret.to_owned()))
+            }
+            _ => return Err(unknown_key(key)),
+        }
+        Ok(())
+    }
+
+    /// The effective value of a setting as `config check` prints it; secrets as `***`.
+    pub fn shown(&self, key: &str) -> String {
+        let optional = |value: Option<String>| value.unwrap_or_else(|| "(not set)".to_owned());
+        match key {
+            "bind" => self.bind.to_string(),
+            "data_dir" => self.data_dir.display().to_string(),
+            "site_root" => self.site_root.display().to_string(),
+            "log.format" => match self.log_format {
+                LogFormat::Human => "human".to_owned(),
+                LogFormat::Json => "json".to_owned(),
+            },
+            "log.level" => self.log_level.clone(),
+            "docker.host" => self.docker_host.to_string(),
+            "docker.timeout_secs" => self.docker_timeout.as_secs().to_string(),
+            "github.client_id" => optional(self.github_client_id.clone()),
+            "github.client_secret" => optional(self.github_client_secret.as_ref().map(Secret::to_string)),
+            _ => String::new(),
+        }
+    }
+}
+
+fn non_empty(value: &str) -> Option<&str> {
+    let value = value.trim();
+    (!value.is_empty()).then_some(value)
+}
+
+fn unknown_key(key: &str) -> String {
+    let known: Vec<&str> = SETTINGS.iter().map(|setting| setting.key).collect();
+    format!("unknown key '{key}'; accepted keys: {}", known.join(", "))
+}
+
+/// Reads a TOML file into (key, text value) pairs, keys flattened as `section.name`.
+fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        ConfigError(format!("The config file {} cannot be read: {error}.", path.display()))
+    })?;
+    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+        ConfigError(format!("{} is not valid TOML: {}", path.display(), error.message()))
+    })?;
+    let mut pairs = Vec::new();
+    let mut flatten = |key: String, value: &toml::Value| -> Result<(), ConfigError> {
+        let setting = SETTINGS.iter().find(|setting| setting.key == key).ok_or_else(|| {
+            ConfigError(format!("{}: {}", path.display(), unknown_key(&key)))
+        })?;
+        let text = match value {
+            toml::Value::String(text) => text.clone(),
+            toml::Value::Integer(number) => number.to_string(),
+            toml::Value::Boolean(flag) => flag.to_string(),
+            other => {
+                return Err(ConfigError(format!(
+                    "{}: {key} cannot be a TOML {}; expected {}",
+                    path.display(),
+                    other.type_str(),
+                    setting.accepts
+                )))
+            }
+        };
+        pairs.push((setting.key, text));
+        Ok(())
+    };
+    for (key, value) in &table {
+        match value {
+            toml::Value::Table(section) => {
+                for (name, value) in section {
+                    flatten(format!("{key}.{name}"), value)?;
+                }
+            }
+            value => flatten(key.clone(), value)?,
+        }
+    }
+    Ok(pairs)
+}
+
+/// The compiled site sits beside the binary's directory: `target/release/caretaker` serves
+/// `target/site`. Falls back to `./target/site` (running from a checkout).
+fn default_site_root() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("site")))
+        .filter(|site| site.join("pkg").is_dir())
+        .unwrap_or_else(|| PathBuf::from("./target/site"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn load(flags: FlagValues, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        Config::load(Inputs { flags, env }).map(|(config, _)| config)
+    }
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caretaker.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let config = load(FlagValues::default(), &[]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.docker_host.to_string(), "unix:///var/run/docker.sock");
+        assert_eq!(config.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    fn later_layers_win_file_then_env_then_flags() {
+        let (_dir, path) = file("bind = \"127.0.0.1:4000\"\ndata_dir = \"/srv/file\"\n[docker]\ntimeout_secs = 30\n[log]\nformat = \"json\"\n");
+        let flags = FlagValues {
+            config_file: Some(path),
+            values: vec![("bind", "127.0.0.1:6000".into())],
+        };
+        let env = env(&[("CARETAKER_BIND", "127.0.0.1:5000"), ("CARETAKER_DATA_DIR", "/srv/env")]);
+        let (config, sources) = Config::load(Inputs { flags, env: &env }).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:6000");
+        assert_eq!(sources["bind"], Source::Flag);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/env"));
+        assert_eq!(sources["data_dir"], Source::Env);
+        assert_eq!(config.docker_timeout, Duration::from_secs(30));
+        assert_eq!(sources["docker.timeout_secs"], Source::File);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(sources["log.level"], Source::Default);
+    }
+
+    #[test]
+    fn the_config_file_can_be_named_by_the_environment() {
+        let (_dir, path) = file("bind = \"127.0.0.1:4100\"\n");
+        let env = env(&[("CARETAKER_CONFIG", path.to_str().unwrap())]);
+        assert_eq!(load(FlagValues::default(), &env).unwrap().bind.to_string(), "127.0.0.1:4100");
+    }
+
+    #[test]
+    fn an_unknown_file_key_names_it_and_the_accepted_keys() {
+        let (_dir, path) = file("[docker]\nsocket = \"/x\"\n");
+        let flags = FlagValues { config_file: Some(path), values: vec![] };
+        let error = load(flags, &[]).unwrap_err().to_string();
+        assert!(error.contains("unknown key 'docker.socket'"), "{error}");
+        assert!(error.contains("docker.host"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_environment_variable_is_refused() {
+        let env = env(&[("CARETAKER_BINDD", "127.0.0.1:1")]);
+        let error = load(FlagValues::default(), &env).unwrap_err().to_string();
+        assert!(error.contains("CARETAKER_BINDD"), "{error}");
+        assert!(error.contains("CARETAKER_BIND,"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_what_is_accepted() {
+        let cases = [
+            ("CARETAKER_BIND", "localhost", "bind = 'localhost'"),
+            ("CARETAKER_LOG_FORMAT", "xml", "human or json"),
+            ("CARETAKER_DOCKER_TIMEOUT_SECS", "0", "1 to 3600"),
+            ("CARETAKER_DOCKER_HOST", "docker.sock", "tcp://HOST:PORT"),
+        ];
+        for (name, value, expected) in cases {
+            let error = load(FlagValues::default(), &env(&[(name, value)])).unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+            assert!(error.contains(expected), "{error}");
+        }
+        let (_dir, path) = file("[docker]\ntimeout_secs = [1]\n");
+        let flags = FlagValues { config_file: Some(path), values: vec![] };
+        let error = load(flags, &[]).unwrap_err().to_string();
+        assert!(error.contains("docker.timeout_secs cannot be a TOML array"), "{error}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let env = env(&[("CARETAKER_GITHUB_CLIENT_SECRET", "gh-very-secret")]);
+        let config = load(FlagValues::default(), &env).unwrap();
+        assert_eq!(config.shown("github.client_secret"), "***");
+        assert!(!format!("{config:?}").contains("gh-very-secret"));
+        assert_eq!(config.github_client_secret.unwrap().expose(), "gh-very-secret");
+    }
+
+    #[test]
+    fn every_setting_can_be_shown() {
+        let config = load(FlagValues::default(), &[]).unwrap();
+        for setting in SETTINGS {
+            assert!(!config.shown(setting.key).is_empty(), "{}", setting.key);
+        }
+    }
+}

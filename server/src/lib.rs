@@ -1,0 +1,12 @@
+//! The `caretaker` binary's library: configuration, the router, start-up and shutdown.
+//! It wires the areas of the `app` crate together and holds no area logic.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod middleware;
+pub mod ops;
+pub mod router;
+pub mod serve;
+
+pub use router::build_router;

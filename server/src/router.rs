@@ -1,0 +1,63 @@
+//! Every route of caretaker, in one place.
+
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use app::core::state::AppState;
+use app::{shell, App};
+
+use crate::{middleware as layers, ops};
+
+/// The whole web application. The binary serves it; tests call it with `oneshot`.
+pub fn build_router(state: AppState) -> Router {
+    let pages = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let render = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/tasks/{id}/events", get(app::tasks::routes::task_events))
+        // Pages, and every #[server] function under /api.
+        .leptos_routes_with_context(&state, pages, context.clone(), render)
+        // Static files of the site (wasm, js, css, public/), else the not-found page.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(middleware::from_fn(layers::same_origin_writes))
+        .layer(middleware::from_fn(layers::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), layers::record_metrics))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// One span per request: method, path (never the query: it may carry tokens) and id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        id = %id,
+    )
+}
