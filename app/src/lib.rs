@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub mod core;
 pub mod overview;
@@ -45,7 +45,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <ui::layout::Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=overview::pages::OverviewPage/>
+                    // Async: the server answers with the finished page, so it is whole without JavaScript.
+                    <Route path=path!("/") view=overview::pages::OverviewPage ssr=SsrMode::Async/>
                 </Routes>
             </ui::layout::Layout>
         </Router>

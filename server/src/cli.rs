@@ -100,7 +100,12 @@ impl CommonArgs {
     }
 
     /// The configuration from every layer, these flags last.
-    pub fn load(&self) -> anyhow::Result<(Config, std::collections::BTreeMap<&'static str, crate::config::Source>)> {
+    pub fn load(
+        &self,
+    ) -> anyhow::Result<(
+        Config,
+        std::collections::BTreeMap<&'static str, crate::config::Source>,
+    )> {
         let env: Vec<(String, String)> = std::env::vars().collect();
         Ok(Config::load(Inputs {
             flags: self.flag_values(),
@@ -119,8 +124,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::logging::init(config.log_format, &config.log_level);
             app::core::db::open(&config.data_dir)
                 .await
-                .with_context(|| format!("migrating the database in {}", config.data_dir.display()))?;
-            println!("The database in {} is up to date.", config.data_dir.display());
+                .with_context(|| {
+                    format!("migrating the database in {}", config.data_dir.display())
+                })?;
+            println!(
+                "The database in {} is up to date.",
+                config.data_dir.display()
+            );
             Ok(())
         }
         Some(Command::Healthcheck(args)) => {
@@ -166,7 +176,8 @@ async fn healthcheck(bind: std::net::SocketAddr, limit: Duration) -> anyhow::Res
     }
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(address).await?;
-        let request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await?;
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).await?;
@@ -174,7 +185,12 @@ async fn healthcheck(bind: std::net::SocketAddr, limit: Duration) -> anyhow::Res
     };
     let answer = tokio::time::timeout(limit, attempt)
         .await
-        .with_context(|| format!("http://{address}/healthz did not answer within {} s", limit.as_secs()))?
+        .with_context(|| {
+            format!(
+                "http://{address}/healthz did not answer within {} s",
+                limit.as_secs()
+            )
+        })?
         .with_context(|| format!("http://{address}/healthz cannot be reached"))?;
     let status_line = String::from_utf8_lossy(&answer)
         .lines()

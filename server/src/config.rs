@@ -96,15 +96,60 @@ pub struct Setting {
 }
 
 pub const SETTINGS: &[Setting] = &[
-    Setting { key: "bind", env: "CARETAKER_BIND", accepts: "an IP address and port, like 127.0.0.1:3000", secret: false },
-    Setting { key: "data_dir", env: "CARETAKER_DATA_DIR", accepts: "a directory path", secret: false },
-    Setting { key: "site_root", env: "CARETAKER_SITE_ROOT", accepts: "the directory cargo-leptos built the site into (target/site)", secret: false },
-    Setting { key: "log.format", env: "CARETAKER_LOG_FORMAT", accepts: "human or json", secret: false },
-    Setting { key: "log.level", env: "CARETAKER_LOG_LEVEL", accepts: "a tracing filter, like info, debug or caretaker=debug,info", secret: false },
-    Setting { key: "docker.host", env: "CARETAKER_DOCKER_HOST", accepts: "unix:///var/run/docker.sock, an absolute socket path, or tcp://HOST:PORT", secret: false },
-    Setting { key: "docker.timeout_secs", env: "CARETAKER_DOCKER_TIMEOUT_SECS", accepts: "a whole number of seconds from 1 to 3600", secret: false },
-    Setting { key: "github.client_id", env: "CARETAKER_GITHUB_CLIENT_ID", accepts: "the Client ID of a GitHub OAuth app", secret: false },
-    Setting { key: "github.client_secret", env: "CARETAKER_GITHUB_CLIENT_SECRET", accepts: "the client secret of that GitHub OAuth app", secret: true },
+    Setting {
+        key: "bind",
+        env: "CARETAKER_BIND",
+        accepts: "an IP address and port, like 127.0.0.1:3000",
+        secret: false,
+    },
+    Setting {
+        key: "data_dir",
+        env: "CARETAKER_DATA_DIR",
+        accepts: "a directory path",
+        secret: false,
+    },
+    Setting {
+        key: "site_root",
+        env: "CARETAKER_SITE_ROOT",
+        accepts: "the directory cargo-leptos built the site into (target/site)",
+        secret: false,
+    },
+    Setting {
+        key: "log.format",
+        env: "CARETAKER_LOG_FORMAT",
+        accepts: "human or json",
+        secret: false,
+    },
+    Setting {
+        key: "log.level",
+        env: "CARETAKER_LOG_LEVEL",
+        accepts: "a tracing filter, like info, debug or caretaker=debug,info",
+        secret: false,
+    },
+    Setting {
+        key: "docker.host",
+        env: "CARETAKER_DOCKER_HOST",
+        accepts: "unix:///var/run/docker.sock, an absolute socket path, or tcp://HOST:PORT",
+        secret: false,
+    },
+    Setting {
+        key: "docker.timeout_secs",
+        env: "CARETAKER_DOCKER_TIMEOUT_SECS",
+        accepts: "a whole number of seconds from 1 to 3600",
+        secret: false,
+    },
+    Setting {
+        key: "github.client_id",
+        env: "CARETAKER_GITHUB_CLIENT_ID",
+        accepts: "the Client ID of a GitHub OAuth app",
+        secret: false,
+    },
+    Setting {
+        key: "github.client_secret",
+        env: "CARETAKER_GITHUB_CLIENT_SECRET",
+        accepts: "the client secret of that GitHub OAuth app",
+        secret: true,
+    },
 ];
 
 /// The environment variable that names the config file (like `--config`).
@@ -146,8 +191,10 @@ impl Config {
     /// Builds the configuration from all layers, with where each value came from.
     pub fn load(inputs: Inputs<'_>) -> Result<(Self, BTreeMap<&'static str, Source>), ConfigError> {
         let mut config = Self::defaults();
-        let mut sources: BTreeMap<&'static str, Source> =
-            SETTINGS.iter().map(|setting| (setting.key, Source::Default)).collect();
+        let mut sources: BTreeMap<&'static str, Source> = SETTINGS
+            .iter()
+            .map(|setting| (setting.key, Source::Default))
+            .collect();
 
         let file = inputs.flags.config_file.clone().or_else(|| {
             inputs
@@ -158,9 +205,9 @@ impl Config {
         });
         if let Some(path) = file {
             for (key, value) in read_file(&path)? {
-                config.set(key, &value).map_err(|error| {
-                    ConfigError(format!("{}: {error}", path.display()))
-                })?;
+                config
+                    .set(key, &value)
+                    .map_err(|error| ConfigError(format!("{}: {error}", path.display())))?;
                 sources.insert(key, Source::File);
             }
         }
@@ -169,13 +216,20 @@ impl Config {
             if !name.starts_with("CARETAKER_") || name == CONFIG_FILE_ENV {
                 continue;
             }
-            let setting = SETTINGS.iter().find(|setting| setting.env == name).ok_or_else(|| {
-                let known: Vec<&str> = SETTINGS.iter().map(|s| s.env).chain([CONFIG_FILE_ENV]).collect();
-                ConfigError(format!(
-                    "Unknown environment variable {name}. caretaker reads: {}.",
-                    known.join(", ")
-                ))
-            })?;
+            let setting = SETTINGS
+                .iter()
+                .find(|setting| setting.env == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = SETTINGS
+                        .iter()
+                        .map(|s| s.env)
+                        .chain([CONFIG_FILE_ENV])
+                        .collect();
+                    ConfigError(format!(
+                        "Unknown environment variable {name}. caretaker reads: {}.",
+                        known.join(", ")
+                    ))
+                })?;
             config
                 .set(setting.key, value)
                 .map_err(|error| ConfigError(format!("environment variable {name}: {error}")))?;
@@ -199,7 +253,10 @@ impl Config {
             .ok_or_else(|| unknown_key(key))?;
         let bad = || {
             let shown = if setting.secret { "***" } else { value };
-            format!("{key} = '{shown}' is not accepted; expected {}", setting.accepts)
+            format!(
+                "{key} = '{shown}' is not accepted; expected {}",
+                setting.accepts
+            )
         };
         match key {
             "bind" => self.bind = value.trim().parse().map_err(|_| bad())?,
@@ -251,7 +308,9 @@ impl Config {
             "docker.host" => self.docker_host.to_string(),
             "docker.timeout_secs" => self.docker_timeout.as_secs().to_string(),
             "github.client_id" => optional(self.github_client_id.clone()),
-            "github.client_secret" => optional(self.github_client_secret.as_ref().map(Secret::to_string)),
+            "github.client_secret" => {
+                optional(self.github_client_secret.as_ref().map(Secret::to_string))
+            }
             _ => String::new(),
         }
     }
@@ -270,16 +329,24 @@ fn unknown_key(key: &str) -> String {
 /// Reads a TOML file into (key, text value) pairs, keys flattened as `section.name`.
 fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|error| {
-        ConfigError(format!("The config file {} cannot be read: {error}.", path.display()))
+        ConfigError(format!(
+            "The config file {} cannot be read: {error}.",
+            path.display()
+        ))
     })?;
     let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
-        ConfigError(format!("{} is not valid TOML: {}", path.display(), error.message()))
+        ConfigError(format!(
+            "{} is not valid TOML: {}",
+            path.display(),
+            error.message()
+        ))
     })?;
     let mut pairs = Vec::new();
     let mut flatten = |key: String, value: &toml::Value| -> Result<(), ConfigError> {
-        let setting = SETTINGS.iter().find(|setting| setting.key == key).ok_or_else(|| {
-            ConfigError(format!("{}: {}", path.display(), unknown_key(&key)))
-        })?;
+        let setting = SETTINGS
+            .iter()
+            .find(|setting| setting.key == key)
+            .ok_or_else(|| ConfigError(format!("{}: {}", path.display(), unknown_key(&key))))?;
         let text = match value {
             toml::Value::String(text) => text.clone(),
             toml::Value::Integer(number) => number.to_string(),
@@ -324,7 +391,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn load(flags: FlagValues, env: &[(String, String)]) -> Result<Config, ConfigError> {
@@ -343,7 +413,10 @@ mod tests {
         let config = load(FlagValues::default(), &[]).unwrap();
         assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(config.data_dir, PathBuf::from("./data"));
-        assert_eq!(config.docker_host.to_string(), "unix:///var/run/docker.sock");
+        assert_eq!(
+            config.docker_host.to_string(),
+            "unix:///var/run/docker.sock"
+        );
         assert_eq!(config.log_format, LogFormat::Human);
     }
 
@@ -354,7 +427,10 @@ mod tests {
             config_file: Some(path),
             values: vec![("bind", "127.0.0.1:6000".into())],
         };
-        let env = env(&[("CARETAKER_BIND", "127.0.0.1:5000"), ("CARETAKER_DATA_DIR", "/srv/env")]);
+        let env = env(&[
+            ("CARETAKER_BIND", "127.0.0.1:5000"),
+            ("CARETAKER_DATA_DIR", "/srv/env"),
+        ]);
         let (config, sources) = Config::load(Inputs { flags, env: &env }).unwrap();
         assert_eq!(config.bind.to_string(), "127.0.0.1:6000");
         assert_eq!(sources["bind"], Source::Flag);
@@ -370,13 +446,19 @@ mod tests {
     fn the_config_file_can_be_named_by_the_environment() {
         let (_dir, path) = file("bind = \"127.0.0.1:4100\"\n");
         let env = env(&[("CARETAKER_CONFIG", path.to_str().unwrap())]);
-        assert_eq!(load(FlagValues::default(), &env).unwrap().bind.to_string(), "127.0.0.1:4100");
+        assert_eq!(
+            load(FlagValues::default(), &env).unwrap().bind.to_string(),
+            "127.0.0.1:4100"
+        );
     }
 
     #[test]
     fn an_unknown_file_key_names_it_and_the_accepted_keys() {
         let (_dir, path) = file("[docker]\nsocket = \"/x\"\n");
-        let flags = FlagValues { config_file: Some(path), values: vec![] };
+        let flags = FlagValues {
+            config_file: Some(path),
+            values: vec![],
+        };
         let error = load(flags, &[]).unwrap_err().to_string();
         assert!(error.contains("unknown key 'docker.socket'"), "{error}");
         assert!(error.contains("docker.host"), "{error}");
@@ -399,14 +481,22 @@ mod tests {
             ("CARETAKER_DOCKER_HOST", "docker.sock", "tcp://HOST:PORT"),
         ];
         for (name, value, expected) in cases {
-            let error = load(FlagValues::default(), &env(&[(name, value)])).unwrap_err().to_string();
+            let error = load(FlagValues::default(), &env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(name), "{error}");
             assert!(error.contains(expected), "{error}");
         }
         let (_dir, path) = file("[docker]\ntimeout_secs = [1]\n");
-        let flags = FlagValues { config_file: Some(path), values: vec![] };
+        let flags = FlagValues {
+            config_file: Some(path),
+            values: vec![],
+        };
         let error = load(flags, &[]).unwrap_err().to_string();
-        assert!(error.contains("docker.timeout_secs cannot be a TOML array"), "{error}");
+        assert!(
+            error.contains("docker.timeout_secs cannot be a TOML array"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -415,7 +505,10 @@ mod tests {
         let config = load(FlagValues::default(), &env).unwrap();
         assert_eq!(config.shown("github.client_secret"), "***");
         assert!(!format!("{config:?}").contains("gh-very-secret"));
-        assert_eq!(config.github_client_secret.unwrap().expose(), "gh-very-secret");
+        assert_eq!(
+            config.github_client_secret.unwrap().expose(),
+            "gh-very-secret"
+        );
     }
 
     #[test]

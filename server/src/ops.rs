@@ -46,7 +46,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let database_up = db::ping(&state.db).await.is_ok();
     let tasks = state.tasks.count_by_status().await.unwrap_or_default();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(&tasks, database_up),
     )
 }

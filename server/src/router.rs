@@ -27,16 +27,23 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/api/tasks/{id}/events", get(app::tasks::routes::task_events))
+        .route(
+            "/api/tasks/{id}/events",
+            get(app::tasks::routes::task_events),
+        )
         // Pages, and every #[server] function under /api.
         .leptos_routes_with_context(&state, pages, context.clone(), render)
         // Static files of the site (wasm, js, css, public/), else the not-found page.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(middleware::from_fn(layers::same_origin_writes))
         .layer(middleware::from_fn(layers::security_headers))
-        .layer(middleware::from_fn_with_state(state.clone(), layers::record_metrics))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            layers::record_metrics,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

@@ -6,9 +6,9 @@ use anyhow::Context;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
+use app::core::db;
 use app::core::docker::DockerEngine;
 use app::core::state::AppState;
-use app::core::db;
 
 use crate::config::Config;
 

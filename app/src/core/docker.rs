@@ -84,7 +84,11 @@ impl DockerEngine {
 
     /// Runs one engine call with its own time limit (for calls known to be slow, like
     /// disk use on a host with many volumes).
-    pub async fn call_with_timeout<T, F, Fut>(&self, limit: Duration, call: F) -> Result<T, AppError>
+    pub async fn call_with_timeout<T, F, Fut>(
+        &self,
+        limit: Duration,
+        call: F,
+    ) -> Result<T, AppError>
     where
         F: FnOnce(Docker) -> Fut,
         Fut: Future<Output = Result<T, bollard::errors::Error>>,
@@ -152,9 +156,12 @@ impl DockerEngine {
                     "The Docker engine is not reachable: there is no socket at {path}. Is dockerd running?"
                 ))
             }
-            Error::JsonDataError { .. } | Error::JsonSerdeError { .. } => AppError::internal(
-                format_args!("unexpected answer from the Docker engine at {}", self.endpoint),
-            ),
+            Error::JsonDataError { .. } | Error::JsonSerdeError { .. } => {
+                AppError::internal(format_args!(
+                    "unexpected answer from the Docker engine at {}",
+                    self.endpoint
+                ))
+            }
             _ => {
                 self.forget_version();
                 AppError::EngineUnavailable(format!(
@@ -196,8 +203,14 @@ mod tests {
             DockerEndpoint::Unix("/nonexistent/docker.sock".into()),
             Duration::from_secs(2),
         );
-        let error = engine.call(|docker| async move { docker.ping().await }).await.unwrap_err();
+        let error = engine
+            .call(|docker| async move { docker.ping().await })
+            .await
+            .unwrap_err();
         assert_eq!(error.status(), 503);
-        assert!(error.to_string().contains("/nonexistent/docker.sock"), "{error}");
+        assert!(
+            error.to_string().contains("/nonexistent/docker.sock"),
+            "{error}"
+        );
     }
 }

@@ -36,7 +36,9 @@ pub enum AppError {
     #[error("{0}")]
     EngineUnavailable(String),
     /// A fault on our side. Only a reference goes to the browser; the detail is in the log.
-    #[error("Something went wrong on the server. The log has the details under reference {reference}.")]
+    #[error(
+        "Something went wrong on the server. The log has the details under reference {reference}."
+    )]
     Internal { reference: String },
     /// The request itself failed between browser and server (network, encoding).
     #[error("The request did not reach the server: {0}")]
@@ -120,7 +122,11 @@ mod ssr {
         fn into_response(self) -> Response {
             let status = http::StatusCode::from_u16(self.status())
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+            (
+                status,
+                axum::Json(serde_json::json!({ "error": self.to_string() })),
+            )
+                .into_response()
         }
     }
 }
@@ -138,7 +144,12 @@ mod tests {
             (AppError::Forbidden, 403),
             (AppError::Conflict("x".into()), 409),
             (AppError::EngineUnavailable("x".into()), 503),
-            (AppError::Internal { reference: "r".into() }, 500),
+            (
+                AppError::Internal {
+                    reference: "r".into(),
+                },
+                500,
+            ),
             (AppError::Request("x".into()), 400),
         ];
         for (error, status) in cases {
@@ -161,7 +172,9 @@ mod tests {
         use axum::response::IntoResponse;
         let response = AppError::invalid("The port must be between 1 and 65535.").into_response();
         assert_eq!(response.status(), 422);
-        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["error"], "The port must be between 1 and 65535.");
     }

@@ -50,7 +50,10 @@ impl Metrics {
     pub fn render(&self, tasks_by_status: &[(String, i64)], database_up: bool) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP caretaker_http_requests_total HTTP requests answered, by status class.");
+        let _ = writeln!(
+            out,
+            "# HELP caretaker_http_requests_total HTTP requests answered, by status class."
+        );
         let _ = writeln!(out, "# TYPE caretaker_http_requests_total counter");
         for (index, counter) in self.requests.iter().enumerate() {
             let _ = writeln!(
@@ -60,8 +63,14 @@ impl Metrics {
                 counter.load(Ordering::Relaxed)
             );
         }
-        let _ = writeln!(out, "# HELP caretaker_http_request_duration_seconds Time to answer HTTP requests.");
-        let _ = writeln!(out, "# TYPE caretaker_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP caretaker_http_request_duration_seconds Time to answer HTTP requests."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE caretaker_http_request_duration_seconds histogram"
+        );
         let mut cumulative = 0;
         for (index, bound) in LATENCY_BUCKETS.iter().enumerate() {
             cumulative += self.latency_buckets[index].load(Ordering::Relaxed);
@@ -71,24 +80,41 @@ impl Metrics {
             );
         }
         cumulative += self.latency_buckets[LATENCY_BUCKETS.len()].load(Ordering::Relaxed);
-        let _ = writeln!(out, "caretaker_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}");
+        let _ = writeln!(
+            out,
+            "caretaker_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
+        );
         let sum = self.latency_micros_sum.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "caretaker_http_request_duration_seconds_sum {sum}");
-        let _ = writeln!(out, "caretaker_http_request_duration_seconds_count {cumulative}");
+        let _ = writeln!(
+            out,
+            "caretaker_http_request_duration_seconds_count {cumulative}"
+        );
 
-        let _ = writeln!(out, "# HELP caretaker_tasks Tasks in the database, by status.");
+        let _ = writeln!(
+            out,
+            "# HELP caretaker_tasks Tasks in the database, by status."
+        );
         let _ = writeln!(out, "# TYPE caretaker_tasks gauge");
         for status in crate::tasks::TaskStatus::ALL {
             let count = tasks_by_status
                 .iter()
                 .find(|(name, _)| name == status.as_str())
                 .map_or(0, |(_, count)| *count);
-            let _ = writeln!(out, "caretaker_tasks{{status=\"{}\"}} {count}", status.as_str());
+            let _ = writeln!(
+                out,
+                "caretaker_tasks{{status=\"{}\"}} {count}",
+                status.as_str()
+            );
         }
 
         let _ = writeln!(out, "# HELP caretaker_engine_up Whether an engine answered its last call (1), did not (0), or was not called yet (-1).");
         let _ = writeln!(out, "# TYPE caretaker_engine_up gauge");
-        let _ = writeln!(out, "caretaker_engine_up{{engine=\"database\"}} {}", i64::from(database_up));
+        let _ = writeln!(
+            out,
+            "caretaker_engine_up{{engine=\"database\"}} {}",
+            i64::from(database_up)
+        );
         let _ = writeln!(
             out,
             "caretaker_engine_up{{engine=\"docker\"}} {}",
@@ -110,13 +136,37 @@ mod tests {
         metrics.record_request(503, Duration::from_secs(30));
         metrics.record_docker_reachable(true);
         let text = metrics.render(&[("running".into(), 2)], true);
-        assert!(text.contains("caretaker_http_requests_total{status=\"2xx\"} 2"), "{text}");
-        assert!(text.contains("caretaker_http_requests_total{status=\"5xx\"} 1"), "{text}");
-        assert!(text.contains("caretaker_http_request_duration_seconds_bucket{le=\"0.005\"} 1"), "{text}");
-        assert!(text.contains("caretaker_http_request_duration_seconds_bucket{le=\"0.5\"} 2"), "{text}");
-        assert!(text.contains("caretaker_http_request_duration_seconds_bucket{le=\"+Inf\"} 3"), "{text}");
-        assert!(text.contains("caretaker_tasks{status=\"running\"} 2"), "{text}");
-        assert!(text.contains("caretaker_tasks{status=\"failed\"} 0"), "{text}");
-        assert!(text.contains("caretaker_engine_up{engine=\"docker\"} 1"), "{text}");
+        assert!(
+            text.contains("caretaker_http_requests_total{status=\"2xx\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("caretaker_http_requests_total{status=\"5xx\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("caretaker_http_request_duration_seconds_bucket{le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("caretaker_http_request_duration_seconds_bucket{le=\"0.5\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("caretaker_http_request_duration_seconds_bucket{le=\"+Inf\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("caretaker_tasks{status=\"running\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("caretaker_tasks{status=\"failed\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("caretaker_engine_up{engine=\"docker\"} 1"),
+            "{text}"
+        );
     }
 }

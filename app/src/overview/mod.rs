@@ -30,7 +30,9 @@ pub struct Overview {
 pub enum EngineStatus {
     Reachable(EngineFacts),
     /// The engine did not answer; `reason` is a plain sentence.
-    Unreachable { reason: String },
+    Unreachable {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -44,7 +44,12 @@ pub async fn overview(state: &AppState) -> Overview {
     };
     let (engine, containers) = match facts.await {
         Ok((facts, rows)) => (EngineStatus::Reachable(facts), rows),
-        Err(error) => (EngineStatus::Unreachable { reason: error.to_string() }, Vec::new()),
+        Err(error) => (
+            EngineStatus::Unreachable {
+                reason: error.to_string(),
+            },
+            Vec::new(),
+        ),
     };
     state
         .metrics
@@ -69,7 +74,13 @@ pub async fn overview(state: &AppState) -> Overview {
 async fn disk_measurements(
     state: &AppState,
     target: &str,
-) -> Result<(Option<crate::tasks::TaskSnapshot>, Option<(DiskUse, chrono::DateTime<Utc>)>), AppError> {
+) -> Result<
+    (
+        Option<crate::tasks::TaskSnapshot>,
+        Option<(DiskUse, chrono::DateTime<Utc>)>,
+    ),
+    AppError,
+> {
     let latest = state.tasks.latest(DISK_SCAN_TASK, target, None).await?;
     let succeeded = match &latest {
         Some(task) if task.status == TaskStatus::Succeeded => latest.clone(),
@@ -103,7 +114,10 @@ pub async fn start_disk_scan(state: &AppState) -> Result<String, AppError> {
             task.progress(None, "Asking the Docker engine for its disk use…");
             task.log("GET /system/df");
             let usage = docker
-                .call_with_timeout(DISK_SCAN_LIMIT, |client| async move { client.df(None).await })
+                .call_with_timeout(
+                    DISK_SCAN_LIMIT,
+                    |client| async move { client.df(None).await },
+                )
                 .await?;
             let images = usage.images.unwrap_or_default();
             let containers = usage.containers.unwrap_or_default();
@@ -133,7 +147,9 @@ pub async fn start_disk_scan(state: &AppState) -> Result<String, AppError> {
             };
             task.progress(Some(1.0), "Measured.");
             task.log(format!("total {} bytes", result.total_bytes()));
-            Ok(Some(serde_json::to_value(result).map_err(AppError::internal)?))
+            Ok(Some(
+                serde_json::to_value(result).map_err(AppError::internal)?,
+            ))
         })
         .await
 }
@@ -145,7 +161,12 @@ fn count(value: Option<i64>) -> u64 {
 
 fn container_row(summary: ContainerSummary) -> ContainerRow {
     let status = summary.status.unwrap_or_default();
-    let mut ports: Vec<String> = summary.ports.unwrap_or_default().iter().map(port_text).collect();
+    let mut ports: Vec<String> = summary
+        .ports
+        .unwrap_or_default()
+        .iter()
+        .map(port_text)
+        .collect();
     ports.sort();
     ports.dedup();
     ContainerRow {
@@ -187,7 +208,11 @@ fn port_text(port: &Port) -> String {
         Some(public) => {
             let ip = port.ip.as_deref().unwrap_or("0.0.0.0");
             // IPv6 addresses are bracketed so the port stays readable.
-            let ip = if ip.contains(':') { format!("[{ip}]") } else { ip.to_owned() };
+            let ip = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip.to_owned()
+            };
             format!("{ip}:{public}→{}/{protocol}", port.private_port)
         }
         None => format!("{}/{protocol}", port.private_port),
@@ -201,9 +226,18 @@ mod tests {
 
     #[test]
     fn health_is_read_from_the_status_text() {
-        assert_eq!(health_from_status("Up 3 minutes (healthy)").as_deref(), Some("healthy"));
-        assert_eq!(health_from_status("Up 1 second (health: starting)").as_deref(), Some("starting"));
-        assert_eq!(health_from_status("Up 2 hours (unhealthy)").as_deref(), Some("unhealthy"));
+        assert_eq!(
+            health_from_status("Up 3 minutes (healthy)").as_deref(),
+            Some("healthy")
+        );
+        assert_eq!(
+            health_from_status("Up 1 second (health: starting)").as_deref(),
+            Some("starting")
+        );
+        assert_eq!(
+            health_from_status("Up 2 hours (unhealthy)").as_deref(),
+            Some("unhealthy")
+        );
         assert_eq!(health_from_status("Up 2 hours"), None);
         assert_eq!(health_from_status("Exited (0) 5 minutes ago"), None);
     }

@@ -77,7 +77,8 @@ fn follow_live(snapshot: RwSignal<TaskSnapshot>, on_finished: Option<Callback<Ta
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
-    let (id, running) = snapshot.with_untracked(|task| (task.id.clone(), !task.status.is_finished()));
+    let (id, running) =
+        snapshot.with_untracked(|task| (task.id.clone(), !task.status.is_finished()));
     if !running {
         return;
     }
@@ -86,18 +87,23 @@ fn follow_live(snapshot: RwSignal<TaskSnapshot>, on_finished: Option<Callback<Ta
         return;
     };
     let source_in_handler = source.clone();
-    let on_task = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-        let Some(text) = event.data().as_string() else { return };
-        let Ok(task) = serde_json::from_str::<TaskSnapshot>(&text) else { return };
-        let finished = task.status.is_finished();
-        snapshot.set(task.clone());
-        if finished {
-            source_in_handler.close();
-            if let Some(callback) = on_finished {
-                callback.run(task);
+    let on_task =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            let Ok(task) = serde_json::from_str::<TaskSnapshot>(&text) else {
+                return;
+            };
+            let finished = task.status.is_finished();
+            snapshot.set(task.clone());
+            if finished {
+                source_in_handler.close();
+                if let Some(callback) = on_finished {
+                    callback.run(task);
+                }
             }
-        }
-    });
+        });
     let _ = source.add_event_listener_with_callback("task", on_task.as_ref().unchecked_ref());
     // The handler lives as long as the page; the stream is closed on cleanup.
     on_task.forget();

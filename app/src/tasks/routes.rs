@@ -21,7 +21,8 @@ pub async fn task_events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let first = state.tasks.get(&id).await?;
     let live = state.tasks.subscribe(&id);
-    Ok(Sse::new(snapshots(first, live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(snapshots(first, live))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 enum Step {

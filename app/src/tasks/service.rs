@@ -260,7 +260,9 @@ impl Tasks {
     fn live_tasks(&self) -> std::sync::MutexGuard<'_, HashMap<String, LiveTask>> {
         // The map is only touched in short, non-async sections, so a poisoned lock can
         // only come from a panic in those few lines; the data is still usable.
-        self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -302,7 +304,9 @@ mod tests {
             .unwrap();
 
         let mut live = tasks.subscribe(&id).expect("running task is live");
-        live.wait_for(|task| task.bytes_done == Some(50)).await.unwrap();
+        live.wait_for(|task| task.bytes_done == Some(50))
+            .await
+            .unwrap();
         let running = tasks.get(&id).await.unwrap();
         assert_eq!(running.status, TaskStatus::Running);
         assert_eq!(running.percent(), Some(25));
@@ -316,7 +320,10 @@ mod tests {
         // What a page reload reads comes from the database now.
         let stored = store::get(&pool, &id).await.unwrap().unwrap();
         assert_eq!(stored, done);
-        assert_eq!(tasks.latest("test", "target-a", None).await.unwrap(), Some(done));
+        assert_eq!(
+            tasks.latest("test", "target-a", None).await.unwrap(),
+            Some(done)
+        );
     }
 
     #[tokio::test]
@@ -324,7 +331,9 @@ mod tests {
         let tasks = Tasks::new(db::open_in_memory().await.unwrap());
         let id = tasks
             .start("test", "x", |_| async {
-                Err(AppError::EngineUnavailable("The Docker engine is not reachable.".into()))
+                Err(AppError::EngineUnavailable(
+                    "The Docker engine is not reachable.".into(),
+                ))
             })
             .await
             .unwrap();

@@ -29,7 +29,9 @@ fn millis(time: DateTime<Utc>) -> i64 {
 }
 
 fn from_millis(millis: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(millis).single().unwrap_or_default()
+    Utc.timestamp_millis_opt(millis)
+        .single()
+        .unwrap_or_default()
 }
 
 impl TryFrom<TaskRow> for TaskSnapshot {
@@ -37,10 +39,16 @@ impl TryFrom<TaskRow> for TaskSnapshot {
 
     fn try_from(row: TaskRow) -> Result<Self, AppError> {
         let status = TaskStatus::parse(&row.status).ok_or_else(|| {
-            AppError::internal(format_args!("task {} has unknown status {}", row.id, row.status))
+            AppError::internal(format_args!(
+                "task {} has unknown status {}",
+                row.id, row.status
+            ))
         })?;
         let log: Vec<TaskLogLine> = serde_json::from_str(&row.log).map_err(|error| {
-            AppError::internal(format_args!("task {} has an unreadable log: {error}", row.id))
+            AppError::internal(format_args!(
+                "task {} has an unreadable log: {error}",
+                row.id
+            ))
         })?;
         Ok(TaskSnapshot {
             id: row.id,

@@ -31,7 +31,9 @@ pub fn Time(at: DateTime<Utc>) -> impl IntoView {
     let text = RwSignal::new(local_time(at));
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+            at.timestamp_millis() as f64
+        ));
         let shown: String = date
             .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
             .into();

@@ -1,0 +1,198 @@
+//! Helpers shared by the integration tests: an app on a temp database, requests through
+//! the router, and containers on the real Docker engine.
+#![allow(dead_code)] // Each test file uses a different part of these helpers.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use bollard::models::{ContainerCreateBody, HealthConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures::StreamExt;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use app::core::state::AppState;
+use server::config::{Config, FlagValues, Inputs};
+
+/// The local image every Docker test runs: Debian's static busybox as the only file.
+/// No registry is reachable here, so the tests build it themselves.
+pub const TEST_IMAGE: &str = "caretaker-test/busybox:1";
+pub const LOCAL_DOCKER: &str = "unix:///var/run/docker.sock";
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// An app with its own database, talking to the Docker engine at `docker_host`.
+pub async fn test_app(docker_host: &str) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = FlagValues {
+        config_file: None,
+        values: vec![
+            ("data_dir", dir.path().display().to_string()),
+            ("docker.host", docker_host.to_owned()),
+            ("docker.timeout_secs", "5".to_owned()),
+        ],
+    };
+    let (config, _) = Config::load(Inputs { flags, env: &[] }).unwrap();
+    let state = server::serve::prepare(&config).await.unwrap();
+    let router = server::build_router(state.clone());
+    TestApp { dir, state, router }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub async fn send(router: &Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub async fn get(router: &Router, path: &str) -> Answer {
+    send(
+        router,
+        Request::get(path)
+            .header("host", "localhost")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+/// Calls a server function the way the hydrated page does: a same-origin form POST.
+pub async fn call_server_fn(router: &Router, path: &str, form: &str) -> Answer {
+    let request = Request::post(path)
+        .header("host", "localhost")
+        .header("origin", "http://localhost")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    send(router, request).await
+}
+
+pub fn docker() -> Docker {
+    Docker::connect_with_unix_defaults().expect(
+        "the Docker socket /var/run/docker.sock must exist: the test command starts dockerd",
+    )
+}
+
+/// Imports [`TEST_IMAGE`] from /bin/busybox (Debian's busybox-static) unless it exists.
+pub async fn ensure_test_image(docker: &Docker) {
+    if docker.inspect_image(TEST_IMAGE).await.is_ok() {
+        return;
+    }
+    let busybox = std::fs::read("/bin/busybox")
+        .expect("/bin/busybox is missing: install Debian's busybox-static (the test command does)");
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(busybox.len() as u64);
+    header.set_mode(0o755);
+    archive
+        .append_data(&mut header, "bin/busybox", busybox.as_slice())
+        .unwrap();
+    let tarball = archive.into_inner().unwrap();
+    let (repo, tag) = TEST_IMAGE.split_once(':').unwrap();
+    let options = CreateImageOptionsBuilder::new()
+        .from_src("-")
+        .repo(repo)
+        .tag(tag)
+        .build();
+    let mut progress = docker.create_image(
+        Some(options),
+        Some(bollard::body_full(tarball.into())),
+        None,
+    );
+    while let Some(step) = progress.next().await {
+        step.expect("importing the test image");
+    }
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A unique container name for this test process.
+pub fn unique_name(prefix: &str) -> String {
+    format!(
+        "ct-{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A container that is removed (forcefully) when dropped.
+pub struct TestContainer {
+    pub name: String,
+}
+
+impl TestContainer {
+    /// Creates and starts `sleep` in the test image, optionally with a health check.
+    pub async fn start(docker: &Docker, prefix: &str, with_health: bool) -> Self {
+        ensure_test_image(docker).await;
+        let name = unique_name(prefix);
+        let body = ContainerCreateBody {
+            image: Some(TEST_IMAGE.to_owned()),
+            cmd: Some(vec!["/bin/busybox".into(), "sleep".into(), "600".into()]),
+            labels: Some([("caretaker.test".to_owned(), "1".to_owned())].into()),
+            healthcheck: with_health.then(|| HealthConfig {
+                test: Some(vec!["CMD".into(), "/bin/busybox".into(), "true".into()]),
+                interval: Some(500_000_000),
+                timeout: Some(1_000_000_000),
+                retries: Some(1),
+                start_period: None,
+                start_interval: None,
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::new().name(&name).build();
+        docker.create_container(Some(options), body).await.unwrap();
+        docker
+            .start_container(
+                &name,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await
+            .unwrap();
+        Self { name }
+    }
+}
+
+impl Drop for TestContainer {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop cannot await; a short-lived runtime on its own thread removes the container.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let options = RemoveContainerOptionsBuilder::new().force(true).build();
+                let _ = docker().remove_container(&name, Some(options)).await;
+            });
+        })
+        .join();
+    }
+}
