@@ -1,0 +1,107 @@
+// Helpers for the end-to-end tests: the real caretaker binary, the real Docker engine
+// (its HTTP API on the Unix socket) and Debian's Chromium driven by playwright-core.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import http from 'node:http';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, '..', '..');
+export const resultsDir = join(root, 'end2end', 'test-results');
+mkdirSync(resultsDir, { recursive: true });
+
+// Built by the Rust tests (server/tests/common), which run first in scripts/test.
+export const TEST_IMAGE = 'caretaker-test/busybox:1';
+
+/** Calls the Docker Engine API on /var/run/docker.sock; resolves { status, json }. */
+export function docker(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { socketPath: '/var/run/docker.sock', path: `/v1.41${path}`, method,
+        headers: body ? { 'content-type': 'application/json' } : {} },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk) => { text += chunk; });
+        response.on('end', () => {
+          let json = null;
+          try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+          resolve({ status: response.statusCode, json });
+        });
+      });
+    request.on('error', reject);
+    if (body) request.write(JSON.stringify(body));
+    request.end();
+  });
+}
+
+/** Creates and starts a sleeping container of the test image; returns its name. */
+export async function startContainer(prefix) {
+  const image = await docker('GET', `/images/${encodeURIComponent(TEST_IMAGE)}/json`);
+  if (image.status !== 200) {
+    throw new Error(`${TEST_IMAGE} is missing: run the Rust tests first (scripts/test does).`);
+  }
+  const name = `ct-e2e-${prefix}-${process.pid}-${Date.now()}`;
+  const created = await docker('POST', `/containers/create?name=${name}`, {
+    Image: TEST_IMAGE, Cmd: ['/bin/busybox', 'sleep', '600'], Labels: { 'caretaker.test': '1' },
+  });
+  if (created.status !== 201) throw new Error(`creating ${name}: ${JSON.stringify(created.json)}`);
+  const started = await docker('POST', `/containers/${name}/start`);
+  if (started.status !== 204) throw new Error(`starting ${name}: ${JSON.stringify(started.json)}`);
+  return name;
+}
+
+export async function removeContainer(name) {
+  await docker('DELETE', `/containers/${name}?force=true`);
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the release binary on a free port with its own data directory. */
+export async function startCaretaker() {
+  const bin = process.env.CARETAKER_BIN ?? join(root, 'target', 'release', 'caretaker');
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'caretaker-e2e-'));
+  const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CARETAKER_LOG_LEVEL: 'warn' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  // Wait on /healthz, never on a fixed sleep.
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`caretaker exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) break;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
