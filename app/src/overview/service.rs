@@ -56,11 +56,8 @@ pub async fn overview(state: &AppState) -> Overview {
         .record_docker_reachable(matches!(engine, EngineStatus::Reachable(_)));
 
     let target = docker.endpoint().to_string();
-    let (disk_task, disk_use) = match disk_measurements(state, &target).await {
-        Ok(found) => found,
-        // The page still shows the engine; the measurement part says it is unknown.
-        Err(_) => (None, None),
-    };
+    // On a database fault the page still shows the engine; disk use reads as unknown.
+    let (disk_task, disk_use) = disk_measurements(state, &target).await.unwrap_or_default();
     Overview {
         endpoint: target,
         engine,

@@ -26,7 +26,7 @@ pub async fn task_events(
 }
 
 enum Step {
-    First(TaskSnapshot, Option<watch::Receiver<TaskSnapshot>>),
+    First(Box<TaskSnapshot>, Option<watch::Receiver<TaskSnapshot>>),
     Follow(watch::Receiver<TaskSnapshot>),
     Done,
 }
@@ -35,7 +35,7 @@ fn snapshots(
     first: TaskSnapshot,
     live: Option<watch::Receiver<TaskSnapshot>>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold(Step::First(first, live), |step| async move {
+    stream::unfold(Step::First(Box::new(first), live), |step| async move {
         match step {
             Step::First(snapshot, live) => {
                 let next = match live {
