@@ -71,7 +71,7 @@ async function freePort() {
 
 /** Starts the release binary on a free port with its own data directory. */
 export async function startCaretaker() {
-  const bin = process.env.CARETAKER_BIN ?? join(root, 'target', 'release', 'caretaker');
+  const bin = process.env.E2E_CARETAKER_BIN ?? join(root, 'target', 'release', 'caretaker');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'caretaker-e2e-'));
   const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], {
