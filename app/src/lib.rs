@@ -10,6 +10,8 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+pub mod audit;
+pub mod auth;
 pub mod core;
 pub mod overview;
 pub mod tasks;
@@ -45,8 +47,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <ui::layout::Layout>
                 <Routes fallback=NotFound>
-                    // Async: the server answers with the finished page, so it is whole without JavaScript.
+                    // Async: the server answers with the finished page, so every page is whole
+                    // without JavaScript.
                     <Route path=path!("/") view=overview::pages::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=auth::pages::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/link/:token") view=auth::pages::LinkPage ssr=SsrMode::Async/>
                 </Routes>
             </ui::layout::Layout>
         </Router>

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startCaretaker, startContainer, removeContainer, launchBrowser, resultsDir } from './support.mjs';
+import { startCaretaker, startContainer, removeContainer, launchBrowser, logIn, resultsDir } from './support.mjs';
 
 let caretaker;
 let browser;
@@ -24,7 +24,7 @@ after(async () => {
 
 test('with JavaScript: the page hydrates, shows containers and follows changes live', async () => {
   const context = await browser.newContext();
-  const page = await context.newPage();
+  const page = await logIn(context, caretaker);
   const failures = [];
   page.on('pageerror', (error) => failures.push(error.message));
   await page.goto(caretaker.url);
@@ -53,8 +53,7 @@ test('with JavaScript: the page hydrates, shows containers and follows changes l
 
 test('without JavaScript: the server-rendered page shows everything and its form works', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto(caretaker.url);
+  const page = await logIn(context, caretaker);
   const row = page.locator(`tr[data-container="${containers[0]}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), /running/);
@@ -71,8 +70,7 @@ test('without JavaScript: the server-rendered page shows everything and its form
 
 test('a phone-sized screen gets the same page without sideways scrolling of the frame', async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  const page = await context.newPage();
-  await page.goto(caretaker.url);
+  const page = await logIn(context, caretaker);
   await page.locator(`tr[data-container="${containers[0]}"]`).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);

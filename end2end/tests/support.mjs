@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests: the real caretaker binary, the real Docker engine
 // (its HTTP API on the Unix socket) and Debian's Chromium driven by playwright-core.
 
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -90,12 +90,26 @@ export async function startCaretaker() {
   }
   return {
     url,
+    /** A one-time login link from the CLI, as a new user would get one. */
+    loginLink() {
+      return execFileSync(bin, ['admin', 'login-link', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir],
+        { encoding: 'utf8', env: { ...process.env, CARETAKER_LOG_LEVEL: 'warn' } }).trim();
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Logs a browser context in as the local admin through a one-time link. */
+export async function logIn(context, caretaker) {
+  const page = await context.newPage();
+  await page.goto(caretaker.loginLink());
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+  return page;
 }
 
 export async function launchBrowser() {

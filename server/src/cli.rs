@@ -39,6 +39,17 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Administration commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Print a one-time link (valid 15 minutes, single use) that logs in as the local admin.
+    LoginLink(CommonArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +147,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Healthcheck(args)) => {
             let (config, _) = args.common.merged(&cli.common).load()?;
             healthcheck(config.bind, Duration::from_secs(args.timeout)).await
+        }
+        Some(Command::Admin {
+            command: AdminCommand::LoginLink(args),
+        }) => {
+            let (config, _) = args.merged(&cli.common).load()?;
+            let pool = app::core::db::open(&config.data_dir)
+                .await
+                .with_context(|| {
+                    format!("opening the database in {}", config.data_dir.display())
+                })?;
+            let link = app::auth::service::create_login_link(&pool, &config.effective_public_url())
+                .await?;
+            println!("{link}");
+            eprintln!("Open it within 15 minutes; it works once. Anyone with the link can log in as the local admin.");
+            Ok(())
         }
         Some(Command::Config {
             command: ConfigCommand::Check(args),

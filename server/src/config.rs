@@ -61,10 +61,24 @@ pub struct Config {
     pub docker_host: DockerEndpoint,
     /// Time limit of one Docker call. `docker.timeout_secs`, CARETAKER_DOCKER_TIMEOUT_SECS.
     pub docker_timeout: Duration,
-    /// The GitHub OAuth app, read now and used by GitHub login. `github.client_id`, CARETAKER_GITHUB_CLIENT_ID.
+    /// Where users reach caretaker; `None`: http://BIND. `public_url`, CARETAKER_PUBLIC_URL.
+    pub public_url: Option<String>,
+    /// `trusted_proxies`, CARETAKER_TRUSTED_PROXIES.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `session.idle_timeout_mins`, CARETAKER_SESSION_IDLE_TIMEOUT_MINS.
+    pub session_idle_timeout: Duration,
+    /// `session.absolute_timeout_hours`, CARETAKER_SESSION_ABSOLUTE_TIMEOUT_HOURS.
+    pub session_absolute_timeout: Duration,
+    /// The GitHub OAuth app. `github.client_id`, CARETAKER_GITHUB_CLIENT_ID.
     pub github_client_id: Option<String>,
     /// `github.client_secret`, CARETAKER_GITHUB_CLIENT_SECRET.
     pub github_client_secret: Option<Secret>,
+    /// `github.oauth_url`, CARETAKER_GITHUB_OAUTH_URL.
+    pub github_oauth_url: String,
+    /// `github.api_url`, CARETAKER_GITHUB_API_URL.
+    pub github_api_url: String,
+    /// `github.pkce`, CARETAKER_GITHUB_PKCE.
+    pub github_pkce: bool,
 }
 
 /// Where a setting's effective value came from, for `config check`.
@@ -183,8 +197,15 @@ impl Config {
             log_level: "info".to_owned(),
             docker_host: DockerEndpoint::Unix("/var/run/docker.sock".to_owned()),
             docker_timeout: Duration::from_secs(10),
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            session_idle_timeout: Duration::from_secs(12 * 3600),
+            session_absolute_timeout: Duration::from_secs(7 * 24 * 3600),
             github_client_id: None,
             github_client_secret: None,
+            github_oauth_url: "https://github.com".to_owned(),
+            github_api_url: "https://api.github.com".to_owned(),
+            github_pkce: true,
         }
     }
 
@@ -242,7 +263,20 @@ impl Config {
                 .map_err(|error| ConfigError(format!("command line: {error}")))?;
             sources.insert(key, Source::Flag);
         }
+        if config.github_client_id.is_some() != config.github_client_secret.is_some() {
+            return Err(ConfigError(
+                "GitHub login needs both github.client_id and github.client_secret (CARETAKER_GITHUB_CLIENT_ID, CARETAKER_GITHUB_CLIENT_SECRET); only one is set.".to_owned(),
+            ));
+        }
         Ok((config, sources))
+    }
+
+    /// The address users open, without a trailing slash.
+    pub fn effective_public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", self.bind),
+        }
     }
 
     /// Sets one setting from its text form. The error names the key and what it accepts.
@@ -284,6 +318,32 @@ impl Config {
                 }
                 self.docker_timeout = Duration::from_secs(seconds);
             }
+            "public_url" => self.public_url = Some(parse_url(value, true).ok_or_else(bad)?),
+            "trusted_proxies" => {
+                self.trusted_proxies = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|part| !part.is_empty())
+                    .map(|part| part.parse().map_err(|_| bad()))
+                    .collect::<Result<_, _>>()?
+            }
+            "session.idle_timeout_mins" => {
+                let minutes = in_range(value, 5, 43_200).ok_or_else(bad)?;
+                self.session_idle_timeout = Duration::from_secs(minutes * 60);
+            }
+            "session.absolute_timeout_hours" => {
+                let hours = in_range(value, 1, 8_760).ok_or_else(bad)?;
+                self.session_absolute_timeout = Duration::from_secs(hours * 3600);
+            }
+            "github.oauth_url" => self.github_oauth_url = parse_url(value, true).ok_or_else(bad)?,
+            "github.api_url" => self.github_api_url = parse_url(value, true).ok_or_else(bad)?,
+            "github.pkce" => {
+                self.github_pkce = match value.trim() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad()),
+                }
+            }
             "github.client_id" => self.github_client_id = non_empty(value).map(str::to_owned),
             "github.client_secret" => {
                 self.github_client_secret = non_empty(value).map(|secret| Secret(secret.to_owned()))
@@ -307,6 +367,26 @@ impl Config {
             "log.level" => self.log_level.clone(),
             "docker.host" => self.docker_host.to_string(),
             "docker.timeout_secs" => self.docker_timeout.as_secs().to_string(),
+            "public_url" => self.effective_public_url(),
+            "trusted_proxies" => {
+                let list: Vec<String> = self
+                    .trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                if list.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    list.join(",")
+                }
+            }
+            "session.idle_timeout_mins" => (self.session_idle_timeout.as_secs() / 60).to_string(),
+            "session.absolute_timeout_hours" => {
+                (self.session_absolute_timeout.as_secs() / 3600).to_string()
+            }
+            "github.oauth_url" => self.github_oauth_url.clone(),
+            "github.api_url" => self.github_api_url.clone(),
+            "github.pkce" => self.github_pkce.to_string(),
             "github.client_id" => optional(self.github_client_id.clone()),
             "github.client_secret" => {
                 optional(self.github_client_secret.as_ref().map(Secret::to_string))
@@ -319,6 +399,26 @@ impl Config {
 fn non_empty(value: &str) -> Option<&str> {
     let value = value.trim();
     (!value.is_empty()).then_some(value)
+}
+
+fn in_range(value: &str, low: u64, high: u64) -> Option<u64> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|number| (low..=high).contains(number))
+}
+
+/// An http(s) URL without query or fragment, returned without a trailing slash.
+fn parse_url(value: &str, allow_path: bool) -> Option<String> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_ok = !host.is_empty() && !host.contains(['@', ' ', '?', '#']);
+    let path_ok = (allow_path || path.is_empty()) && !path.contains(['?', '#', ' ']);
+    (host_ok && path_ok).then(|| value.to_owned())
 }
 
 fn unknown_key(key: &str) -> String {
@@ -501,7 +601,10 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let env = env(&[("CARETAKER_GITHUB_CLIENT_SECRET", "gh-very-secret")]);
+        let env = env(&[
+            ("CARETAKER_GITHUB_CLIENT_SECRET", "gh-very-secret"),
+            ("CARETAKER_GITHUB_CLIENT_ID", "Iv1.x"),
+        ]);
         let config = load(FlagValues::default(), &env).unwrap();
         assert_eq!(config.shown("github.client_secret"), "***");
         assert!(!format!("{config:?}").contains("gh-very-secret"));
@@ -509,6 +612,34 @@ mod tests {
             config.github_client_secret.unwrap().expose(),
             "gh-very-secret"
         );
+    }
+
+    #[test]
+    fn urls_proxies_and_github_pairs_are_checked() {
+        let env_ok = env(&[
+            ("CARETAKER_PUBLIC_URL", "https://example.org/caretaker/"),
+            ("CARETAKER_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+        ]);
+        let config = load(FlagValues::default(), &env_ok).unwrap();
+        assert_eq!(
+            config.effective_public_url(),
+            "https://example.org/caretaker"
+        );
+        assert_eq!(config.trusted_proxies.len(), 2);
+        for (name, value) in [
+            ("CARETAKER_PUBLIC_URL", "example.org"),
+            ("CARETAKER_PUBLIC_URL", "https://example.org/?x=1"),
+            ("CARETAKER_TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("CARETAKER_GITHUB_PKCE", "yes"),
+        ] {
+            let error = load(FlagValues::default(), &env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(name), "{error}");
+        }
+        let half = env(&[("CARETAKER_GITHUB_CLIENT_ID", "Iv1.x")]);
+        let error = load(FlagValues::default(), &half).unwrap_err().to_string();
+        assert!(error.contains("needs both"), "{error}");
     }
 
     #[test]

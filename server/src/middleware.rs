@@ -30,8 +30,12 @@ pub async fn record_metrics(
 /// Browsers mark every request with `Sec-Fetch-Site` (or at least `Origin` on POST); a
 /// page on another site cannot forge either. Requests without both come from non-browser
 /// clients (curl, scripts), which cannot be driven by a foreign page.
-pub async fn same_origin_writes(request: Request, next: Next) -> Response {
-    if is_safe_method(request.method()) || is_same_origin(&request) {
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if is_safe_method(request.method()) || is_same_origin(&state, &request) {
         next.run(request).await
     } else {
         tracing::warn!(
@@ -47,15 +51,25 @@ fn is_safe_method(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn is_same_origin(request: &Request) -> bool {
+fn is_same_origin(state: &AppState, request: &Request) -> bool {
     let headers = request.headers();
     if let Some(site) = headers.get("sec-fetch-site") {
         // "none": typed in the address bar or a bookmark, which cannot be a forged write.
-        return matches!(site.as_bytes(), b"same-origin" | b"none");
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return false;
+        }
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
+    let settings = &state.auth.settings;
+    if settings.public_url_configured {
+        // The configured public URL is the only origin; never a request header.
+        let public_origin = origin_of(&settings.public_url);
+        return origin
+            .to_str()
+            .is_ok_and(|origin| origin.eq_ignore_ascii_case(public_origin));
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|host| host.to_str().ok());
@@ -65,6 +79,15 @@ fn is_same_origin(request: &Request) -> bool {
         .and_then(|origin| origin.split_once("://"))
         .map(|(_, rest)| rest);
     matches!((origin_host, host), (Some(origin), Some(host)) if origin.eq_ignore_ascii_case(host))
+}
+
+/// `https://example.org/caretaker` → `https://example.org`.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |index| index + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => &url[..after_scheme + slash],
+        None => url,
+    }
 }
 
 /// Headers every answer carries. (The full CSP with the hydration nonce comes with login.)

@@ -3,9 +3,10 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::json;
 
+use app::auth::policy::RequestUser;
 use app::core::db;
 use app::core::state::AppState;
 
@@ -16,7 +17,12 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Whether the database and the Docker engine answer, as JSON; 503 when one does not.
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+/// The reasons (paths, addresses) are shown to logged-in users only; orchestrators get
+/// the booleans.
+pub async fn readyz(
+    State(state): State<AppState>,
+    Extension(RequestUser(user)): Extension<RequestUser>,
+) -> impl IntoResponse {
     let database = db::ping(&state.db).await;
     let docker = state
         .docker
@@ -26,7 +32,8 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let ready = database.is_ok() && docker.is_ok();
     let check = |result: Result<_, app::core::error::AppError>| match result {
         Ok(_) => json!({ "ok": true }),
-        Err(error) => json!({ "ok": false, "error": error.to_string() }),
+        Err(error) if user.is_some() => json!({ "ok": false, "error": error.to_string() }),
+        Err(_) => json!({ "ok": false }),
     };
     let body = json!({
         "ready": ready,

@@ -1,11 +1,13 @@
 //! Every route of caretaker, in one place.
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::core::state::AppState;
 use app::{shell, App};
@@ -31,6 +33,14 @@ pub fn build_router(state: AppState) -> Router {
             "/api/tasks/{id}/events",
             get(app::tasks::routes::task_events),
         )
+        .route("/auth/github/start", post(app::auth::routes::github_start))
+        .route(
+            "/auth/github/callback",
+            get(app::auth::routes::github_callback),
+        )
+        .route("/auth/link", post(app::auth::routes::link_login))
+        .route("/auth/logout", post(app::auth::routes::logout))
+        .route("/audit/export", get(app::audit::routes::export))
         // Pages, and every #[server] function under /api.
         .leptos_routes_with_context(&state, pages, context.clone(), render)
         // Static files of the site (wasm, js, css, public/), else the not-found page.
@@ -38,7 +48,17 @@ pub fn build_router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
-        .layer(middleware::from_fn(layers::same_origin_writes))
+        // Innermost first: the access policy needs the session; the origin check runs
+        // before anything else can change state.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            app::auth::policy::enforce,
+        ))
+        .layer(session_layer(&state))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            layers::same_origin_writes,
+        ))
         .layer(middleware::from_fn(layers::security_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -52,6 +72,27 @@ pub fn build_router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Session cookies: HttpOnly, SameSite=Lax, and `Secure` with the `__Host-` prefix when
+/// caretaker is reached over HTTPS. Server-side data in SQLite, so a restart logs nobody out.
+fn session_layer(state: &AppState) -> SessionManagerLayer<tower_sessions_sqlx_store::SqliteStore> {
+    let settings = &state.auth.settings;
+    let secure = settings.secure_cookies();
+    let absolute = tower_sessions::cookie::time::Duration::seconds(
+        i64::try_from(settings.absolute_timeout.as_secs()).unwrap_or(i64::MAX),
+    );
+    SessionManagerLayer::new(state.auth.sessions.clone())
+        .with_name(if secure {
+            "__Host-caretaker"
+        } else {
+            "caretaker"
+        })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(absolute))
 }
 
 /// One span per request: method, path (never the query: it may carry tokens) and id.

@@ -6,9 +6,12 @@ use anyhow::Context;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
+use app::auth::github::GithubSettings;
+use app::auth::service::{self, Auth, AuthSettings};
 use app::core::db;
 use app::core::docker::DockerEngine;
 use app::core::state::AppState;
+use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 
@@ -17,10 +20,53 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
     let pool = db::open(&config.data_dir)
         .await
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let sessions = SqliteStore::new(pool.clone());
+    sessions
+        .migrate()
+        .await
+        .context("preparing the session table")?;
     let docker = DockerEngine::new(config.docker_host.clone(), config.docker_timeout);
-    let state = AppState::new(pool, docker, leptos_options(config));
+    let auth = Auth::new(auth_settings(config), sessions);
+    let state = AppState::new(pool, docker, leptos_options(config), auth);
     state.tasks.recover_after_restart().await?;
     Ok(state)
+}
+
+/// Login settings from the configuration.
+pub fn auth_settings(config: &Config) -> AuthSettings {
+    let github = match (&config.github_client_id, &config.github_client_secret) {
+        (Some(client_id), Some(secret)) => Some(GithubSettings {
+            client_id: client_id.clone(),
+            client_secret: secret.expose().to_owned(),
+            authorize_url: format!("{}/login/oauth/authorize", config.github_oauth_url),
+            token_url: format!("{}/login/oauth/access_token", config.github_oauth_url),
+            api_url: config.github_api_url.clone(),
+            pkce: config.github_pkce,
+        }),
+        _ => None,
+    };
+    AuthSettings {
+        public_url: config.effective_public_url(),
+        public_url_configured: config.public_url.is_some(),
+        github,
+        idle_timeout: config.session_idle_timeout,
+        absolute_timeout: config.session_absolute_timeout,
+        trusted_proxies: config.trusted_proxies.clone(),
+    }
+}
+
+/// On first run nobody can log in yet: print a one-time link for the local administrator.
+/// It goes to standard error (the server's log) only, never into tracing's structured
+/// output, which may be shipped elsewhere.
+async fn offer_first_login(state: &AppState) -> anyhow::Result<()> {
+    if !service::needs_first_admin(&state.db).await? {
+        return Ok(());
+    }
+    let link = service::create_login_link(&state.db, &state.auth.settings.public_url).await?;
+    eprintln!(
+        "\n  No administrator yet. Open this one-time link within 15 minutes to log in as the local admin:\n\n    {link}\n\n  (A new one: `caretaker admin login-link`.)\n"
+    );
+    Ok(())
 }
 
 /// How leptos finds the compiled site. Built here rather than read from Cargo.toml, so
@@ -43,6 +89,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
     let state = prepare(&config).await?;
+    offer_first_login(&state).await?;
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
@@ -54,7 +101,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "caretaker is serving"
     );
     let db = state.db.clone();
-    axum::serve(listener, crate::build_router(state))
+    let app = crate::build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     db.close().await;

@@ -7,15 +7,16 @@ mod common;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{call_server_fn, docker, get, test_app, TestContainer, LOCAL_DOCKER, TEST_IMAGE};
+use common::{call_as, docker, get_as, test_app, TestContainer, LOCAL_DOCKER, TEST_IMAGE};
 
 #[tokio::test]
 async fn a_running_container_shows_on_the_overview_page() {
     let docker = docker();
     let container = TestContainer::start(&docker, "overview", false).await;
     let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
 
-    let page = get(&app.router, "/").await;
+    let page = get_as(&app.router, Some(&cookie), "/").await;
     assert_eq!(page.status, StatusCode::OK);
     let row_start = page
         .body
@@ -72,10 +73,11 @@ async fn health_and_stopped_state_are_shown() {
         .await
         .unwrap();
     let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
 
     let mut last = String::new();
     for _ in 0..40 {
-        let overview = call_server_fn(&app.router, "/api/overview/get", "")
+        let overview = call_as(&app.router, Some(&cookie), "/api/overview/get", "")
             .await
             .json();
         let rows = overview["containers"].as_array().unwrap().clone();
@@ -101,19 +103,20 @@ async fn the_page_follows_the_engine_going_away_and_coming_back() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("docker.sock");
     let app = test_app(&format!("unix://{}", socket.display())).await;
+    let cookie = app.admin_cookie().await;
 
-    let page = get(&app.router, "/").await;
+    let page = get_as(&app.router, Some(&cookie), "/").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("The Docker engine is not reachable."));
     assert!(!page.body.contains(&container.name));
 
     std::os::unix::fs::symlink("/var/run/docker.sock", &socket).unwrap();
-    let page = get(&app.router, "/").await;
+    let page = get_as(&app.router, Some(&cookie), "/").await;
     assert!(page.body.contains("data-engine=\"up\""), "{}", page.body);
     assert!(page.body.contains(&container.name));
 
     std::fs::remove_file(&socket).unwrap();
-    let page = get(&app.router, "/").await;
+    let page = get_as(&app.router, Some(&cookie), "/").await;
     assert!(page.body.contains("The Docker engine is not reachable."));
 }
 
@@ -122,19 +125,25 @@ async fn disk_use_is_measured_as_a_task_with_progress() {
     let docker = docker();
     let _container = TestContainer::start(&docker, "disk", false).await;
     let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
 
-    let page = get(&app.router, "/").await;
+    let page = get_as(&app.router, Some(&cookie), "/").await;
     assert!(page.body.contains("Not measured yet."), "{}", page.body);
 
-    let started = call_server_fn(&app.router, "/api/overview/measure-disk", "").await;
+    let started = call_as(&app.router, Some(&cookie), "/api/overview/measure-disk", "").await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
     let id: String = serde_json::from_str(&started.body).unwrap();
 
     let mut task = serde_json::Value::Null;
     for _ in 0..600 {
-        task = call_server_fn(&app.router, "/api/tasks/get", &format!("id={id}"))
-            .await
-            .json();
+        task = call_as(
+            &app.router,
+            Some(&cookie),
+            "/api/tasks/get",
+            &format!("id={id}"),
+        )
+        .await
+        .json();
         if task["status"] != "running" {
             break;
         }
@@ -143,7 +152,7 @@ async fn disk_use_is_measured_as_a_task_with_progress() {
     assert_eq!(task["status"], "succeeded", "{task}");
     assert_eq!(task["fraction"], 1.0);
 
-    let overview = call_server_fn(&app.router, "/api/overview/get", "")
+    let overview = call_as(&app.router, Some(&cookie), "/api/overview/get", "")
         .await
         .json();
     let (usage, _measured_at) = (&overview["disk_use"][0], &overview["disk_use"][1]);
@@ -154,7 +163,7 @@ async fn disk_use_is_measured_as_a_task_with_progress() {
     assert_eq!(usage["images"], images.len() as u64);
     assert!(usage["images_bytes"].as_u64().unwrap() > 0, "{usage}");
 
-    let page = get(&app.router, "/").await;
+    let page = get_as(&app.router, Some(&cookie), "/").await;
     assert!(!page.body.contains("Not measured yet."));
     assert!(page.body.contains("Measured at"));
 }

@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{call_server_fn, get, send, test_app, LOCAL_DOCKER};
+use common::{call_as, get, get_as, send, test_app, LOCAL_DOCKER};
 
 /// A Docker socket that does not exist: the engine is "down" for these tests.
 const DEAD_DOCKER: &str = "unix:///nonexistent/caretaker-test/docker.sock";
@@ -13,6 +13,7 @@ const DEAD_DOCKER: &str = "unix:///nonexistent/caretaker-test/docker.sock";
 #[tokio::test]
 async fn healthz_answers_without_touching_engines() {
     let app = test_app(DEAD_DOCKER).await;
+    let cookie = app.admin_cookie().await;
     let answer = get(&app.router, "/healthz").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, "ok\n");
@@ -23,7 +24,8 @@ async fn healthz_answers_without_touching_engines() {
 #[tokio::test]
 async fn readyz_reports_each_engine_and_fails_when_docker_is_down() {
     let app = test_app(DEAD_DOCKER).await;
-    let answer = get(&app.router, "/readyz").await;
+    let cookie = app.admin_cookie().await;
+    let answer = get_as(&app.router, Some(&cookie), "/readyz").await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     let json = answer.json();
     assert_eq!(json["ready"], false);
@@ -47,9 +49,10 @@ async fn readyz_is_ready_with_the_real_engine() {
 #[tokio::test]
 async fn metrics_count_requests_tasks_and_engine_state() {
     let app = test_app(DEAD_DOCKER).await;
+    let cookie = app.admin_cookie().await;
     get(&app.router, "/healthz").await;
     get(&app.router, "/readyz").await;
-    let answer = get(&app.router, "/metrics").await;
+    let answer = get_as(&app.router, Some(&cookie), "/metrics").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.headers["content-type"]
         .to_str()
@@ -81,7 +84,8 @@ async fn metrics_count_requests_tasks_and_engine_state() {
 #[tokio::test]
 async fn the_overview_page_renders_and_says_when_docker_is_down() {
     let app = test_app(DEAD_DOCKER).await;
-    let answer = get(&app.router, "/").await;
+    let cookie = app.admin_cookie().await;
+    let answer = get_as(&app.router, Some(&cookie), "/").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(
         answer.body.contains("<title>Overview · caretaker</title>"),
@@ -102,7 +106,8 @@ async fn the_overview_page_renders_and_says_when_docker_is_down() {
 #[tokio::test]
 async fn an_unknown_page_is_a_404_with_a_way_back() {
     let app = test_app(DEAD_DOCKER).await;
-    let answer = get(&app.router, "/no-such-page").await;
+    let cookie = app.admin_cookie().await;
+    let answer = get_as(&app.router, Some(&cookie), "/no-such-page").await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.body.contains("Page not found"), "{}", answer.body);
     assert!(answer.body.contains("href=\"/\""));
@@ -111,7 +116,8 @@ async fn an_unknown_page_is_a_404_with_a_way_back() {
 #[tokio::test]
 async fn a_server_function_answers_json_to_a_same_origin_post() {
     let app = test_app(DEAD_DOCKER).await;
-    let answer = call_server_fn(&app.router, "/api/overview/get", "").await;
+    let cookie = app.admin_cookie().await;
+    let answer = call_as(&app.router, Some(&cookie), "/api/overview/get", "").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let json = answer.json();
     assert!(json["engine"]["Unreachable"]["reason"]
@@ -123,6 +129,7 @@ async fn a_server_function_answers_json_to_a_same_origin_post() {
 #[tokio::test]
 async fn a_cross_origin_post_is_refused() {
     let app = test_app(DEAD_DOCKER).await;
+    let cookie = app.admin_cookie().await;
     for (header, value) in [
         ("origin", "https://evil.example"),
         ("sec-fetch-site", "cross-site"),
@@ -137,7 +144,7 @@ async fn a_cross_origin_post_is_refused() {
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{header}: {value}");
     }
     // Nothing was started by the refused requests.
-    let metrics = get(&app.router, "/metrics").await.body;
+    let metrics = get_as(&app.router, Some(&cookie), "/metrics").await.body;
     assert!(
         metrics.contains("caretaker_tasks{status=\"running\"} 0"),
         "{metrics}"
@@ -151,7 +158,8 @@ async fn a_cross_origin_post_is_refused() {
 #[tokio::test]
 async fn a_server_function_error_is_a_plain_sentence() {
     let app = test_app(DEAD_DOCKER).await;
-    let answer = call_server_fn(&app.router, "/api/tasks/get", "id=0000").await;
+    let cookie = app.admin_cookie().await;
+    let answer = call_as(&app.router, Some(&cookie), "/api/tasks/get", "id=0000").await;
     assert_ne!(answer.status, StatusCode::OK);
     assert!(
         answer.body.contains("There is no task with id 0000."),
@@ -163,6 +171,7 @@ async fn a_server_function_error_is_a_plain_sentence() {
 #[tokio::test]
 async fn the_task_stream_sends_a_finished_task_and_ends() {
     let app = test_app(DEAD_DOCKER).await;
+    let cookie = app.admin_cookie().await;
     let id = app
         .state
         .tasks
@@ -175,7 +184,13 @@ async fn the_task_stream_sends_a_finished_task_and_ends() {
     // Wait for the end through the public server function.
     let mut finished = false;
     for _ in 0..100 {
-        let answer = call_server_fn(&app.router, "/api/tasks/get", &format!("id={id}")).await;
+        let answer = call_as(
+            &app.router,
+            Some(&cookie),
+            "/api/tasks/get",
+            &format!("id={id}"),
+        )
+        .await;
         if answer.json()["status"] == "succeeded" {
             finished = true;
             break;
@@ -183,7 +198,12 @@ async fn the_task_stream_sends_a_finished_task_and_ends() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert!(finished);
-    let answer = get(&app.router, &format!("/api/tasks/{id}/events")).await;
+    let answer = get_as(
+        &app.router,
+        Some(&cookie),
+        &format!("/api/tasks/{id}/events"),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.headers["content-type"], "text/event-stream");
     assert!(
@@ -197,6 +217,6 @@ async fn the_task_stream_sends_a_finished_task_and_ends() {
         answer.body
     );
 
-    let missing = get(&app.router, "/api/tasks/nope/events").await;
+    let missing = get_as(&app.router, Some(&cookie), "/api/tasks/nope/events").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use super::docker::DockerEngine;
 use super::error::AppError;
 use super::metrics::Metrics;
+use crate::auth::service::Auth;
 use crate::tasks::service::Tasks;
 
 #[derive(Clone)]
@@ -23,11 +24,19 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Where the compiled site (wasm, js, css, public files) is and how it is named.
     pub leptos_options: LeptosOptions,
+    /// Login settings, the GitHub client, session store and rate limits.
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {
-    pub fn new(db: SqlitePool, docker: DockerEngine, leptos_options: LeptosOptions) -> Self {
+    pub fn new(
+        db: SqlitePool,
+        docker: DockerEngine,
+        leptos_options: LeptosOptions,
+        auth: Auth,
+    ) -> Self {
         Self {
+            auth: Arc::new(auth),
             tasks: Tasks::new(db.clone()),
             db,
             docker,

@@ -18,3 +18,15 @@ pub async fn measure_disk_use() -> Result<String, AppError> {
     let state = crate::core::state::app_state()?;
     super::service::start_disk_scan(&state).await
 }
+
+/// Who may call each server function here (enforced by `auth::policy`).
+#[cfg(feature = "ssr")]
+pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
+    use crate::auth::policy::Access;
+    use crate::auth::Role;
+    use leptos::server_fn::ServerFn;
+    &[
+        (GetOverview::PATH, Access::Role(Role::Viewer)),
+        (MeasureDiskUse::PATH, Access::Role(Role::Admin)),
+    ]
+};

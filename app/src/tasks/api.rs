@@ -18,3 +18,15 @@ pub async fn cancel_task(id: String) -> Result<(), AppError> {
     let state = crate::core::state::app_state()?;
     state.tasks.cancel(&id)
 }
+
+/// Who may call each server function here (enforced by `auth::policy`).
+#[cfg(feature = "ssr")]
+pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
+    use crate::auth::policy::Access;
+    use crate::auth::Role;
+    use leptos::server_fn::ServerFn;
+    &[
+        (GetTask::PATH, Access::Role(Role::Viewer)),
+        (CancelTask::PATH, Access::Role(Role::Admin)),
+    ]
+};

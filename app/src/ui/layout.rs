@@ -3,24 +3,39 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// The pages that exist today. Navigation lists only pages that work; an area adds its
-/// entry here when its page lands.
-const NAVIGATION: &[(&str, &str)] = &[("/", "Overview")];
+use crate::auth::api::whoami;
+use crate::auth::pages::UserMenu;
+use crate::auth::Role;
+
+/// The pages that exist today and the role each needs. Navigation lists only pages that
+/// work and that the user may open; the server enforces the same roles on its own.
+const NAVIGATION: &[(&str, &str, Role)] = &[
+    ("/", "Overview", Role::Viewer),
+    ("/audit", "Audit", Role::Viewer),
+    ("/users", "Users", Role::Admin),
+];
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let who = Resource::new(|| (), |_| whoami());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="top">
             <a class="brand" href="/">"caretaker"</a>
-            <nav aria-label="Main">
-                <ul>
-                    {NAVIGATION
-                        .iter()
-                        .map(|(href, label)| view! { <li><A href=*href exact=true>{*label}</A></li> })
-                        .collect_view()}
-                </ul>
-            </nav>
+            <Suspense fallback=|| ()>
+                {move || who.get().and_then(Result::ok).and_then(|options| options.user).map(|user| view! {
+                    <nav aria-label="Main">
+                        <ul>
+                            {NAVIGATION
+                                .iter()
+                                .filter(|(_, _, role)| user.role >= *role)
+                                .map(|(href, label, _)| view! { <li><A href=*href exact=true>{*label}</A></li> })
+                                .collect_view()}
+                        </ul>
+                    </nav>
+                })}
+            </Suspense>
+            <UserMenu/>
         </header>
         <main id="main">{children()}</main>
     }

@@ -71,27 +71,74 @@ pub async fn send(router: &Router, request: Request<Body>) -> Answer {
     }
 }
 
+/// A GET without a session.
 pub async fn get(router: &Router, path: &str) -> Answer {
-    send(
-        router,
-        Request::get(path)
-            .header("host", "localhost")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
+    get_as(router, None, path).await
+}
+
+/// A GET as a browser would send it, with the session cookie when given.
+pub async fn get_as(router: &Router, cookie: Option<&str>, path: &str) -> Answer {
+    let mut request = Request::get(path)
+        .header("host", "localhost")
+        .header("accept", "text/html,application/xhtml+xml,*/*");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    send(router, request.body(Body::empty()).unwrap()).await
 }
 
 /// Calls a server function the way the hydrated page does: a same-origin form POST.
-pub async fn call_server_fn(router: &Router, path: &str, form: &str) -> Answer {
-    let request = Request::post(path)
+pub async fn call_as(router: &Router, cookie: Option<&str>, path: &str, form: &str) -> Answer {
+    post_form(router, cookie, path, form, "application/json").await
+}
+
+/// A same-origin form POST.
+pub async fn post_form(
+    router: &Router,
+    cookie: Option<&str>,
+    path: &str,
+    form: &str,
+    accept: &str,
+) -> Answer {
+    let mut request = Request::post(path)
         .header("host", "localhost")
         .header("origin", "http://localhost")
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(Body::from(form.to_owned()))
+        .header("accept", accept);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    send(router, request.body(Body::from(form.to_owned())).unwrap()).await
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(answer: &Answer) -> Option<String> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("caretaker=") || value.starts_with("__Host-caretaker="))
+        .map(|value| value.split(';').next().unwrap().to_owned())
+}
+
+impl TestApp {
+    /// Logs in as the local administrator through a one-time link, like a new user
+    /// following the link the server printed; returns the session cookie.
+    pub async fn admin_cookie(&self) -> String {
+        let link = app::auth::service::create_login_link(
+            &self.state.db,
+            &self.state.auth.settings.public_url,
+        )
+        .await
         .unwrap();
-    send(router, request).await
+        let token = link.rsplit('/').next().unwrap();
+        let form = format!("token={token}");
+        let answer = post_form(&self.router, None, "/auth/link", &form, "text/html").await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        assert_eq!(answer.headers["location"], "/");
+        session_cookie(&answer).expect("the login sets a session cookie")
+    }
 }
 
 pub fn docker() -> Docker {
