@@ -19,6 +19,8 @@ pub mod ui;
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -69,6 +71,92 @@ fn mark_hydrated() {
             let _ = root.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+/// The Content-Security-Policy of pages. Scripts run only from caretaker's origin or with
+/// the nonce leptos puts on this response's inline hydration scripts (a new one per
+/// response), so injected markup cannot run script.
+#[cfg(feature = "ssr")]
+pub mod csp {
+    use leptos::prelude::use_context;
+
+    use crate::core::state::AppState;
+
+    /// Sets the policy on the response being rendered, with the nonce of its scripts.
+    /// Without a nonce nothing is set, and the server's fallback policy (no scripts) applies.
+    pub fn set_page_policy() {
+        let (Some(nonce), Some(response)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) else {
+            return;
+        };
+        // The GitHub login form posts to /auth/github/start, which redirects to GitHub;
+        // browsers check form-action on that redirect too, so GitHub's origin must be allowed.
+        let github = use_context::<AppState>().and_then(|state| {
+            let github = state.auth.settings.github.as_ref()?;
+            origin(&github.authorize_url)
+        });
+        let policy = page_policy(&nonce, github.as_deref());
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+
+    /// The policy text; `form_target` is one more origin forms may lead to.
+    pub fn page_policy(nonce: &str, form_target: Option<&str>) -> String {
+        let form_action = match form_target {
+            Some(origin) => format!("'self' {origin}"),
+            None => "'self'".to_owned(),
+        };
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+             base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
+        )
+    }
+
+    /// `https://github.com/login/oauth/authorize` → `https://github.com`. `None` unless it
+    /// is a plain http(s) origin, so a strange setting cannot add directives to the policy.
+    pub fn origin(url: &str) -> Option<String> {
+        let (scheme, rest) = url.split_once("://")?;
+        if !matches!(scheme, "http" | "https") {
+            return None;
+        }
+        let host = rest.split('/').next()?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+        (!host.is_empty() && host.chars().all(plain)).then(|| format!("{scheme}://{host}"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_policy_carries_the_nonce_and_the_login_origin() {
+            assert_eq!(
+                page_policy("abc", None),
+                "default-src 'self'; script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+            );
+            assert!(page_policy("abc", Some("https://github.com"))
+                .ends_with("; form-action 'self' https://github.com"));
+        }
+
+        #[test]
+        fn only_plain_origins_are_taken() {
+            assert_eq!(
+                origin("https://github.com/login/oauth/authorize").as_deref(),
+                Some("https://github.com")
+            );
+            assert_eq!(
+                origin("http://127.0.0.1:9999/login/oauth/authorize").as_deref(),
+                Some("http://127.0.0.1:9999")
+            );
+            assert_eq!(origin("https://gh.example;script-src *"), None);
+            assert_eq!(origin("javascript:alert(1)"), None);
+            assert_eq!(origin("https:///x"), None);
+        }
+    }
 }
 
 #[component]

@@ -2,7 +2,7 @@
 // (its HTTP API on the Unix socket) and Debian's Chromium driven by playwright-core.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,14 +69,45 @@ async function freePort() {
   });
 }
 
+/**
+ * Starts fake-github (end2end/fake-github: GitHub's OAuth web flow and REST calls as
+ * documented) with the given users; resolves { url, stop }.
+ */
+export async function startFakeGithub(users, signInAs) {
+  const bin = process.env.E2E_FAKE_GITHUB_BIN ?? join(root, 'target', 'debug', 'fake-github');
+  const dir = mkdtempSync(join(tmpdir(), 'fake-github-'));
+  const usersFile = join(dir, 'users.json');
+  writeFileSync(usersFile, JSON.stringify(users));
+  const child = spawn(bin, ['--bind', '127.0.0.1:0', '--client-id', 'Iv1.e2e', '--client-secret', 'e2e-secret',
+    '--callback', 'http://127.0.0.1/auth/github/callback', '--users', usersFile, '--sign-in-as', String(signInAs)],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const match = seen.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`fake-github exited with ${code}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Starts the release binary on a free port with its own data directory. */
-export async function startCaretaker() {
+export async function startCaretaker(extraEnv = {}) {
   const bin = process.env.E2E_CARETAKER_BIN ?? join(root, 'target', 'release', 'caretaker');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'caretaker-e2e-'));
   const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], {
     cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, CARETAKER_LOG_LEVEL: 'warn' },
+    env: { ...process.env, CARETAKER_LOG_LEVEL: 'warn', ...extraEnv },
   });
   const url = `http://127.0.0.1:${port}`;
   // Wait on /healthz, never on a fixed sleep.
@@ -93,7 +124,7 @@ export async function startCaretaker() {
     /** A one-time login link from the CLI, as a new user would get one. */
     loginLink() {
       return execFileSync(bin, ['admin', 'login-link', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir],
-        { encoding: 'utf8', env: { ...process.env, CARETAKER_LOG_LEVEL: 'warn' } }).trim();
+        { encoding: 'utf8', env: { ...process.env, CARETAKER_LOG_LEVEL: 'warn', ...extraEnv } }).trim();
     },
     async stop() {
       child.kill('SIGTERM');

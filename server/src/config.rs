@@ -79,6 +79,10 @@ pub struct Config {
     pub github_api_url: String,
     /// `github.pkce`, CARETAKER_GITHUB_PKCE.
     pub github_pkce: bool,
+    /// PEM certificate chain for serving HTTPS itself. `tls.cert_file`, CARETAKER_TLS_CERT_FILE.
+    pub tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of that certificate. `tls.key_file`, CARETAKER_TLS_KEY_FILE.
+    pub tls_key_file: Option<PathBuf>,
 }
 
 /// Where a setting's effective value came from, for `config check`.
@@ -153,6 +157,42 @@ pub const SETTINGS: &[Setting] = &[
         secret: false,
     },
     Setting {
+        key: "public_url",
+        env: "CARETAKER_PUBLIC_URL",
+        accepts: "the address users open, like https://ops.example.org or https://example.org/caretaker",
+        secret: false,
+    },
+    Setting {
+        key: "trusted_proxies",
+        env: "CARETAKER_TRUSTED_PROXIES",
+        accepts: "comma-separated IP addresses of reverse proxies whose X-Forwarded-For is believed",
+        secret: false,
+    },
+    Setting {
+        key: "session.idle_timeout_mins",
+        env: "CARETAKER_SESSION_IDLE_TIMEOUT_MINS",
+        accepts: "minutes from 5 to 43200",
+        secret: false,
+    },
+    Setting {
+        key: "session.absolute_timeout_hours",
+        env: "CARETAKER_SESSION_ABSOLUTE_TIMEOUT_HOURS",
+        accepts: "hours from 1 to 8760",
+        secret: false,
+    },
+    Setting {
+        key: "tls.cert_file",
+        env: "CARETAKER_TLS_CERT_FILE",
+        accepts: "the path of a PEM file with the certificate (chain) to serve HTTPS with",
+        secret: false,
+    },
+    Setting {
+        key: "tls.key_file",
+        env: "CARETAKER_TLS_KEY_FILE",
+        accepts: "the path of a PEM file with that certificate's private key",
+        secret: false,
+    },
+    Setting {
         key: "github.client_id",
         env: "CARETAKER_GITHUB_CLIENT_ID",
         accepts: "the Client ID of a GitHub OAuth app",
@@ -163,6 +203,24 @@ pub const SETTINGS: &[Setting] = &[
         env: "CARETAKER_GITHUB_CLIENT_SECRET",
         accepts: "the client secret of that GitHub OAuth app",
         secret: true,
+    },
+    Setting {
+        key: "github.oauth_url",
+        env: "CARETAKER_GITHUB_OAUTH_URL",
+        accepts: "GitHub's web address: https://github.com, or https://HOST for GitHub Enterprise Server",
+        secret: false,
+    },
+    Setting {
+        key: "github.api_url",
+        env: "CARETAKER_GITHUB_API_URL",
+        accepts: "GitHub's REST API: https://api.github.com, or https://HOST/api/v3 for Enterprise Server",
+        secret: false,
+    },
+    Setting {
+        key: "github.pkce",
+        env: "CARETAKER_GITHUB_PKCE",
+        accepts: "true or false (false only for Enterprise Servers without PKCE)",
+        secret: false,
     },
 ];
 
@@ -206,6 +264,8 @@ impl Config {
             github_oauth_url: "https://github.com".to_owned(),
             github_api_url: "https://api.github.com".to_owned(),
             github_pkce: true,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 
@@ -268,6 +328,20 @@ impl Config {
                 "GitHub login needs both github.client_id and github.client_secret (CARETAKER_GITHUB_CLIENT_ID, CARETAKER_GITHUB_CLIENT_SECRET); only one is set.".to_owned(),
             ));
         }
+        if config.tls_cert_file.is_some() != config.tls_key_file.is_some() {
+            return Err(ConfigError(
+                "HTTPS needs both tls.cert_file and tls.key_file (CARETAKER_TLS_CERT_FILE, CARETAKER_TLS_KEY_FILE); only one is set.".to_owned(),
+            ));
+        }
+        // Serving HTTPS makes the public address https: cookies are marked Secure and HSTS
+        // is sent because of it, so an http:// public_url would contradict the server.
+        if let (Some(_), Some(url)) = (&config.tls_cert_file, &config.public_url) {
+            if !url.starts_with("https://") {
+                return Err(ConfigError(format!(
+                    "tls.cert_file and tls.key_file make caretaker serve HTTPS, but public_url is {url}; set public_url to its https:// address (CARETAKER_PUBLIC_URL)."
+                )));
+            }
+        }
         Ok((config, sources))
     }
 
@@ -275,7 +349,19 @@ impl Config {
     pub fn effective_public_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.clone(),
+            None if self.tls().is_some() => format!("https://{}", self.bind),
             None => format!("http://{}", self.bind),
+        }
+    }
+
+    /// The certificate and key files when caretaker serves HTTPS itself.
+    pub fn tls(&self) -> Option<crate::tls::TlsFiles> {
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Some(crate::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
         }
     }
 
@@ -344,6 +430,8 @@ impl Config {
                     _ => return Err(bad()),
                 }
             }
+            "tls.cert_file" => self.tls_cert_file = non_empty(value).map(PathBuf::from),
+            "tls.key_file" => self.tls_key_file = non_empty(value).map(PathBuf::from),
             "github.client_id" => self.github_client_id = non_empty(value).map(str::to_owned),
             "github.client_secret" => {
                 self.github_client_secret = non_empty(value).map(|secret| Secret(secret.to_owned()))
@@ -387,6 +475,10 @@ impl Config {
             "github.oauth_url" => self.github_oauth_url.clone(),
             "github.api_url" => self.github_api_url.clone(),
             "github.pkce" => self.github_pkce.to_string(),
+            "tls.cert_file" => {
+                optional(self.tls_cert_file.as_ref().map(|p| p.display().to_string()))
+            }
+            "tls.key_file" => optional(self.tls_key_file.as_ref().map(|p| p.display().to_string())),
             "github.client_id" => optional(self.github_client_id.clone()),
             "github.client_secret" => {
                 optional(self.github_client_secret.as_ref().map(Secret::to_string))
@@ -640,6 +732,57 @@ mod tests {
         let half = env(&[("CARETAKER_GITHUB_CLIENT_ID", "Iv1.x")]);
         let error = load(FlagValues::default(), &half).unwrap_err().to_string();
         assert!(error.contains("needs both"), "{error}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_public_url_https() {
+        let both = env(&[
+            ("CARETAKER_TLS_CERT_FILE", "/etc/caretaker/cert.pem"),
+            ("CARETAKER_TLS_KEY_FILE", "/etc/caretaker/key.pem"),
+            ("CARETAKER_BIND", "0.0.0.0:8443"),
+        ]);
+        let config = load(FlagValues::default(), &both).unwrap();
+        let files = config.tls().unwrap();
+        assert_eq!(files.cert, PathBuf::from("/etc/caretaker/cert.pem"));
+        assert_eq!(files.key, PathBuf::from("/etc/caretaker/key.pem"));
+        assert_eq!(config.effective_public_url(), "https://0.0.0.0:8443");
+        assert_eq!(config.shown("tls.key_file"), "/etc/caretaker/key.pem");
+
+        let (_dir, path) = file("[tls]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\n");
+        let flags = FlagValues {
+            config_file: Some(path),
+            values: vec![("public_url", "https://caretaker.example.org".into())],
+        };
+        let config = load(flags, &[]).unwrap();
+        assert!(config.tls().is_some());
+        assert_eq!(
+            config.effective_public_url(),
+            "https://caretaker.example.org"
+        );
+
+        let config = load(FlagValues::default(), &[]).unwrap();
+        assert!(config.tls().is_none());
+        assert_eq!(config.shown("tls.cert_file"), "(not set)");
+        assert_eq!(config.effective_public_url(), "http://127.0.0.1:3000");
+
+        for half in [
+            ("CARETAKER_TLS_CERT_FILE", "/c.pem"),
+            ("CARETAKER_TLS_KEY_FILE", "/k.pem"),
+        ] {
+            let error = load(FlagValues::default(), &env(&[half]))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("tls.cert_file"), "{error}");
+            assert!(error.contains("tls.key_file"), "{error}");
+        }
+
+        let mut plain = both.clone();
+        plain.push(("CARETAKER_PUBLIC_URL".into(), "http://example.org".into()));
+        let error = load(FlagValues::default(), &plain).unwrap_err().to_string();
+        assert!(
+            error.contains("public_url is http://example.org"),
+            "{error}"
+        );
     }
 
     #[test]

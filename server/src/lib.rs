@@ -8,5 +8,6 @@ pub mod middleware;
 pub mod ops;
 pub mod router;
 pub mod serve;
+pub mod tls;
 
 pub use router::build_router;

@@ -1,5 +1,5 @@
 //! Layers every request passes through: request metrics, the cross-origin check on
-//! state-changing requests, and baseline security headers.
+//! state-changing requests, and security headers.
 
 use std::time::Instant;
 
@@ -70,9 +70,17 @@ fn is_same_origin(state: &AppState, request: &Request) -> bool {
             .to_str()
             .is_ok_and(|origin| origin.eq_ignore_ascii_case(public_origin));
     }
+    // HTTP/2 (which browsers speak over caretaker's own HTTPS) sends the host as the
+    // request's authority instead of a Host header.
     let host = headers
         .get(header::HOST)
-        .and_then(|host| host.to_str().ok());
+        .and_then(|host| host.to_str().ok())
+        .or_else(|| {
+            request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str())
+        });
     let origin_host = origin
         .to_str()
         .ok()
@@ -90,8 +98,21 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
-/// Headers every answer carries. (The full CSP with the hydration nonce comes with login.)
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// `Content-Security-Policy` of answers that are not pages: they run nothing and load nothing.
+pub const STRICT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// `Content-Security-Policy` of HTML that the app did not render (the "not allowed" page):
+/// no scripts, only caretaker's own stylesheet and images.
+pub const STATIC_PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Headers every answer carries. Pages rendered by the app come with their own
+/// `Content-Security-Policy` (it holds the nonce of their scripts); every other answer gets
+/// a fixed one here.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -103,5 +124,28 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let is_html = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/html"));
+        let policy = if is_html {
+            STATIC_PAGE_POLICY
+        } else {
+            STRICT_POLICY
+        };
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(policy),
+        );
+    }
+    // Users reach caretaker over HTTPS (its own TLS makes the public URL https too): tell
+    // browsers never to try plain HTTP for a year.
+    if state.auth.settings.secure_cookies() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }

@@ -1,9 +1,11 @@
 //! Every route of caretaker, in one place.
 
+use std::sync::OnceLock;
+
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
@@ -16,7 +18,7 @@ use crate::{middleware as layers, ops};
 
 /// The whole web application. The binary serves it; tests call it with `oneshot`.
 pub fn build_router(state: AppState) -> Router {
-    let pages = generate_route_list(App);
+    let pages = page_routes();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -59,7 +61,10 @@ pub fn build_router(state: AppState) -> Router {
             state.clone(),
             layers::same_origin_writes,
         ))
-        .layer(middleware::from_fn(layers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            layers::security_headers,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             layers::record_metrics,
@@ -72,6 +77,15 @@ pub fn build_router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The page routes, listed once per process. Listing them renders the app with a
+/// process-wide leptos flag set that leaves any resource first polled meanwhile pending
+/// forever (leptos-rs/leptos#4773): tests build routers while other tests render pages.
+/// Every router waits here for the one listing, so no page renders while it runs.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Session cookies: HttpOnly, SameSite=Lax, and `Secure` with the `__Host-` prefix when

@@ -1,6 +1,8 @@
 //! Start-up and graceful shutdown of the web server.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use leptos::config::LeptosOptions;
@@ -14,6 +16,7 @@ use app::core::state::AppState;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
+use crate::tls::{self, Tls};
 
 /// Opens the database (migrating it), recovers interrupted tasks, and builds the state.
 pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
@@ -82,6 +85,8 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // The certificate first: an unusable one stops the start before anything is touched.
+    let tls = config.tls().map(Tls::load).transpose()?;
     if !config.site_root.join("pkg").is_dir() {
         tracing::warn!(
             site_root = %config.site_root.display(),
@@ -94,20 +99,64 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
     let address: SocketAddr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        url = %format!("http://{address}"),
+        url = %format!("{scheme}://{address}"),
         data_dir = %config.data_dir.display(),
         docker = %config.docker_host,
         "caretaker is serving"
     );
     let db = state.db.clone();
-    let app = crate::build_router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve(
+        listener,
+        state,
+        tls,
+        tls::RELOAD_INTERVAL,
+        shutdown_signal(),
+    )
+    .await?;
     db.close().await;
     tracing::info!("caretaker stopped");
     Ok(())
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then finishes the requests in
+/// flight. With `tls` it speaks HTTPS and looks at the certificate files every
+/// `reload_interval` (the binary: [`tls::RELOAD_INTERVAL`]; tests pass less).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<Tls>,
+    reload_interval: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    // The access policy and the audit log read the peer address from ConnectInfo.
+    let app = crate::build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let Some(tls) = tls else {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        return Ok(());
+    };
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls.rustls_config());
+    let handle = axum_server::Handle::new();
+    let stop = tokio::spawn({
+        let handle = handle.clone();
+        async move {
+            shutdown.await;
+            // No time limit, like axum::serve: every request in flight may finish.
+            handle.graceful_shutdown(None);
+        }
+    });
+    let reload = tls.watch(reload_interval);
+    let served = axum_server::Server::<SocketAddr>::from_listener(listener)
+        .acceptor(acceptor)
+        .handle(handle)
+        .serve(app)
+        .await;
+    reload.abort();
+    stop.abort();
+    served.context("serving HTTPS")
 }
 
 async fn shutdown_signal() {

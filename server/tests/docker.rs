@@ -165,5 +165,16 @@ async fn disk_use_is_measured_as_a_task_with_progress() {
 
     let page = get_as(&app.router, Some(&cookie), "/").await;
     assert!(!page.body.contains("Not measured yet."));
+    // The admin action is in the audit log, with who did it.
+    let audit = get_as(&app.router, Some(&cookie), "/audit/export?format=csv").await;
+    let line = audit
+        .body
+        .lines()
+        .find(|line| line.contains("measure disk use"))
+        .unwrap_or_else(|| panic!("not audited:\n{}", audit.body));
+    assert!(
+        line.contains("local admin") && line.contains(",ok,"),
+        "{line}"
+    );
     assert!(page.body.contains("Measured at"));
 }

@@ -13,7 +13,6 @@ const DEAD_DOCKER: &str = "unix:///nonexistent/caretaker-test/docker.sock";
 #[tokio::test]
 async fn healthz_answers_without_touching_engines() {
     let app = test_app(DEAD_DOCKER).await;
-    let cookie = app.admin_cookie().await;
     let answer = get(&app.router, "/healthz").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, "ok\n");

@@ -17,6 +17,7 @@ pub struct AuditPageData {
 
 #[server(prefix = "/api", endpoint = "audit/list")]
 pub async fn list_audit(filter: AuditFilter) -> Result<AuditPageData, AppError> {
+    crate::auth::policy::require(crate::auth::Role::Viewer)?;
     let state = crate::core::state::app_state()?;
     let mut entries =
         super::service::search(&state.db, &filter, Some(super::PAGE_LIMIT + 1)).await?;

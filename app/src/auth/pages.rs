@@ -87,7 +87,7 @@ pub fn UserMenu() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || options.get().and_then(Result::ok).and_then(|options| options.user).map(|user| view! {
                 <div class="user-menu">
-                    <span data-user=user.login.clone()>{user.login.clone()} " · " {user.role.as_str()}</span>
+                    <span data-user=user.login.clone()>{format!("{} · {}", user.login, user.role.as_str())}</span>
                     <form method="post" action="/auth/logout">
                         <button type="submit" class="secondary">"Log out"</button>
                     </form>
@@ -124,20 +124,25 @@ pub fn UsersPage() -> impl IntoView {
             </Transition>
             <h3>"Add a rule"</h3>
             <ActionForm action=add attr:class="inline-form">
-                <label>"Kind "
-                    <select name="kind">
+                <div class="field">
+                    <label for="rule-kind">"Kind"</label>
+                    <select id="rule-kind" name="kind">
                         <option value="user">"GitHub user"</option>
                         <option value="org">"Organisation"</option>
                         <option value="team">"Team (org/team-slug)"</option>
                     </select>
-                </label>
-                <label>"Who " <input name="value" required placeholder="octocat, 583231, acme or acme/ops"/></label>
-                <label>"Role "
-                    <select name="role">
+                </div>
+                <div class="field">
+                    <label for="rule-value">"Who"</label>
+                    <input id="rule-value" name="value" required placeholder="octocat, 583231, acme or acme/ops"/>
+                </div>
+                <div class="field">
+                    <label for="rule-role">"Role"</label>
+                    <select id="rule-role" name="role">
                         <option value="viewer">"viewer: every page, no change"</option>
                         <option value="admin">"admin: everything"</option>
                     </select>
-                </label>
+                </div>
                 <button type="submit">"Add rule"</button>
             </ActionForm>
             {move || add.value().get().and_then(Result::err).map(|error| view! { <ErrorNote message=error.to_string()/> })}

@@ -84,45 +84,37 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
     };
     let is_page =
         request.method() == Method::GET && !path.starts_with("/api/") && wants_html(&request);
-    match user {
-        Some(user) if user.role >= needed => next.run(request).await,
-        Some(user) => {
-            if request.method() != Method::GET {
-                let actor = service::actor(&user, &client);
-                record(
-                    &state.db,
-                    &actor,
-                    "auth",
-                    "denied",
-                    &path,
-                    Outcome::Refused,
-                    "role too low",
-                )
-                .await;
-            }
-            if is_page {
-                (StatusCode::FORBIDDEN, axum::response::Html(FORBIDDEN_PAGE)).into_response()
-            } else {
-                AppError::Forbidden.into_response()
-            }
+    let (actor, logged_in) = match &user {
+        Some(user) if user.role >= needed => return next.run(request).await,
+        Some(user) => (service::actor(user, &client), true),
+        None => (Actor::anonymous(client.address.clone()), false),
+    };
+    // Refused reads are ordinary (an expired session clicking a link); refused writes are
+    // worth an audit line.
+    if request.method() != Method::GET {
+        let reason = if logged_in {
+            "role too low"
+        } else {
+            "not logged in"
+        };
+        record(
+            &state.db,
+            &actor,
+            "auth",
+            "denied",
+            &path,
+            Outcome::Refused,
+            reason,
+        )
+        .await;
+    }
+    match (logged_in, is_page) {
+        (true, true) => {
+            (StatusCode::FORBIDDEN, axum::response::Html(FORBIDDEN_PAGE)).into_response()
         }
-        None if is_page => Redirect::to("/login").into_response(),
-        None => {
-            if request.method() != Method::GET {
-                let actor = Actor::anonymous(client.address.clone());
-                record(
-                    &state.db,
-                    &actor,
-                    "auth",
-                    "denied",
-                    &path,
-                    Outcome::Refused,
-                    "not logged in",
-                )
-                .await;
-            }
-            AppError::Unauthenticated.into_response()
-        }
+        (true, false) => AppError::Forbidden.into_response(),
+        (false, true) => Redirect::to("/login").into_response(),
+        (false, false) => AppError::Unauthenticated.into_response(),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::core::error::AppError;
 /// The engine, its containers and the last disk-use measurement.
 #[server(prefix = "/api", endpoint = "overview/get")]
 pub async fn get_overview() -> Result<Overview, AppError> {
+    crate::auth::policy::require(crate::auth::Role::Viewer)?;
     let state = crate::core::state::app_state()?;
     Ok(super::service::overview(&state).await)
 }
@@ -15,8 +16,10 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 /// Starts measuring the engine's disk use (or returns the measurement already running).
 #[server(prefix = "/api", endpoint = "overview/measure-disk")]
 pub async fn measure_disk_use() -> Result<String, AppError> {
+    use crate::auth::{policy, service::actor, Role};
+    let user = policy::require(Role::Admin)?;
     let state = crate::core::state::app_state()?;
-    super::service::start_disk_scan(&state).await
+    super::service::start_disk_scan(&state, &actor(&user, &policy::current_client())).await
 }
 
 /// Who may call each server function here (enforced by `auth::policy`).

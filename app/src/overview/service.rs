@@ -7,6 +7,8 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use chrono::Utc;
 
 use super::{ContainerRow, DiskUse, EngineFacts, EngineStatus, Overview, DISK_SCAN_TASK};
+use crate::audit::service::{record, Actor};
+use crate::audit::Outcome;
 use crate::core::error::AppError;
 use crate::core::state::AppState;
 use crate::tasks::TaskStatus;
@@ -97,8 +99,18 @@ async fn disk_measurements(
 
 /// Starts a disk-use measurement; while one runs, returns that one instead of a second.
 #[tracing::instrument(skip_all)]
-pub async fn start_disk_scan(state: &AppState) -> Result<String, AppError> {
+pub async fn start_disk_scan(state: &AppState, actor: &Actor) -> Result<String, AppError> {
     let target = state.docker.endpoint().to_string();
+    record(
+        &state.db,
+        actor,
+        "overview",
+        "measure disk use",
+        &target,
+        Outcome::Ok,
+        "",
+    )
+    .await;
     if let Some(task) = state.tasks.latest(DISK_SCAN_TASK, &target, None).await? {
         if task.status == TaskStatus::Running {
             return Ok(task.id);

@@ -8,6 +8,7 @@ use crate::core::error::AppError;
 /// The current state of one task.
 #[server(prefix = "/api", endpoint = "tasks/get")]
 pub async fn get_task(id: String) -> Result<TaskSnapshot, AppError> {
+    crate::auth::policy::require(crate::auth::Role::Viewer)?;
     let state = crate::core::state::app_state()?;
     state.tasks.get(&id).await
 }
@@ -15,8 +16,19 @@ pub async fn get_task(id: String) -> Result<TaskSnapshot, AppError> {
 /// Stops a running task.
 #[server(prefix = "/api", endpoint = "tasks/cancel")]
 pub async fn cancel_task(id: String) -> Result<(), AppError> {
+    use crate::audit::{service::record, Outcome};
+    use crate::auth::{policy, service::actor, Role};
+    let user = policy::require(Role::Admin)?;
     let state = crate::core::state::app_state()?;
-    state.tasks.cancel(&id)
+    let result = state.tasks.cancel(&id);
+    let outcome = if result.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    };
+    let actor = actor(&user, &policy::current_client());
+    record(&state.db, &actor, "tasks", "cancel", &id, outcome, "").await;
+    result
 }
 
 /// Who may call each server function here (enforced by `auth::policy`).

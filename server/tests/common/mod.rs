@@ -32,14 +32,21 @@ pub struct TestApp {
 
 /// An app with its own database, talking to the Docker engine at `docker_host`.
 pub async fn test_app(docker_host: &str) -> TestApp {
+    test_app_with(docker_host, &[]).await
+}
+
+/// Like [`test_app`], with more settings (file keys and values, as on the command line).
+pub async fn test_app_with(docker_host: &str, settings: &[(&'static str, String)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let mut values = vec![
+        ("data_dir", dir.path().display().to_string()),
+        ("docker.host", docker_host.to_owned()),
+        ("docker.timeout_secs", "5".to_owned()),
+    ];
+    values.extend(settings.iter().cloned());
     let flags = FlagValues {
         config_file: None,
-        values: vec![
-            ("data_dir", dir.path().display().to_string()),
-            ("docker.host", docker_host.to_owned()),
-            ("docker.timeout_secs", "5".to_owned()),
-        ],
+        values,
     };
     let (config, _) = Config::load(Inputs { flags, env: &[] }).unwrap();
     let state = server::serve::prepare(&config).await.unwrap();
@@ -133,8 +140,29 @@ impl TestApp {
         .await
         .unwrap();
         let token = link.rsplit('/').next().unwrap();
-        let form = format!("token={token}");
-        let answer = post_form(&self.router, None, "/auth/link", &form, "text/html").await;
+        let settings = &self.state.auth.settings;
+        // The browser's origin is the public URL when one is configured.
+        let (origin, host) = if settings.public_url_configured {
+            let origin = settings.public_url.clone();
+            let host = origin
+                .split("://")
+                .nth(1)
+                .unwrap()
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned();
+            (origin, host)
+        } else {
+            ("http://localhost".to_owned(), "localhost".to_owned())
+        };
+        let request = Request::post("/auth/link")
+            .header("host", host)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={token}")))
+            .unwrap();
+        let answer = send(&self.router, request).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
         assert_eq!(answer.headers["location"], "/");
         session_cookie(&answer).expect("the login sets a session cookie")
