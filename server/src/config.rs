@@ -79,6 +79,9 @@ pub struct Config {
     pub github_api_url: String,
     /// `github.pkce`, CARETAKER_GITHUB_PKCE.
     pub github_pkce: bool,
+    /// A bearer token that lets a Prometheus scraper read /metrics without logging in.
+    /// `metrics.token`, CARETAKER_METRICS_TOKEN.
+    pub metrics_token: Option<Secret>,
     /// PEM certificate chain for serving HTTPS itself. `tls.cert_file`, CARETAKER_TLS_CERT_FILE.
     pub tls_cert_file: Option<PathBuf>,
     /// The PEM private key of that certificate. `tls.key_file`, CARETAKER_TLS_KEY_FILE.
@@ -222,6 +225,12 @@ pub const SETTINGS: &[Setting] = &[
         accepts: "true or false (false only for Enterprise Servers without PKCE)",
         secret: false,
     },
+    Setting {
+        key: "metrics.token",
+        env: "CARETAKER_METRICS_TOKEN",
+        accepts: "a random string of at least 16 characters; a scraper sends it as Authorization: Bearer TOKEN",
+        secret: true,
+    },
 ];
 
 /// The environment variable that names the config file (like `--config`).
@@ -264,6 +273,7 @@ impl Config {
             github_oauth_url: "https://github.com".to_owned(),
             github_api_url: "https://api.github.com".to_owned(),
             github_pkce: true,
+            metrics_token: None,
             tls_cert_file: None,
             tls_key_file: None,
         }
@@ -423,6 +433,13 @@ impl Config {
             }
             "github.oauth_url" => self.github_oauth_url = parse_url(value, true).ok_or_else(bad)?,
             "github.api_url" => self.github_api_url = parse_url(value, true).ok_or_else(bad)?,
+            "metrics.token" => {
+                let token = non_empty(value);
+                if token.is_some_and(|token| token.len() < 16) {
+                    return Err(bad());
+                }
+                self.metrics_token = token.map(|token| Secret(token.to_owned()));
+            }
             "github.pkce" => {
                 self.github_pkce = match value.trim() {
                     "true" => true,
@@ -475,6 +492,7 @@ impl Config {
             "github.oauth_url" => self.github_oauth_url.clone(),
             "github.api_url" => self.github_api_url.clone(),
             "github.pkce" => self.github_pkce.to_string(),
+            "metrics.token" => optional(self.metrics_token.as_ref().map(Secret::to_string)),
             "tls.cert_file" => {
                 optional(self.tls_cert_file.as_ref().map(|p| p.display().to_string()))
             }
@@ -723,6 +741,7 @@ mod tests {
             ("CARETAKER_PUBLIC_URL", "https://example.org/?x=1"),
             ("CARETAKER_TRUSTED_PROXIES", "10.0.0.0/8"),
             ("CARETAKER_GITHUB_PKCE", "yes"),
+            ("CARETAKER_METRICS_TOKEN", "short"),
         ] {
             let error = load(FlagValues::default(), &env(&[(name, value)]))
                 .unwrap_err()

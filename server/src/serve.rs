@@ -55,6 +55,10 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
         idle_timeout: config.session_idle_timeout,
         absolute_timeout: config.session_absolute_timeout,
         trusted_proxies: config.trusted_proxies.clone(),
+        metrics_token: config
+            .metrics_token
+            .as_ref()
+            .map(|token| token.expose().to_owned()),
     }
 }
 

@@ -219,3 +219,62 @@ async fn the_task_stream_sends_a_finished_task_and_ends() {
     let missing = get_as(&app.router, Some(&cookie), "/api/tasks/nope/events").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_scraper_reads_metrics_with_the_token_only() {
+    let token = "scrape-me-please-0123456789";
+    let app = common::test_app_with(DEAD_DOCKER, &[("metrics.token", token.to_owned())]).await;
+    let scrape = |value: String| {
+        Request::get("/metrics")
+            .header("authorization", value)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let answer = send(&app.router, scrape(format!("Bearer {token}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains("caretaker_http_requests_total"));
+    let wrong = send(&app.router, scrape("Bearer not-the-token".to_owned())).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    // The token opens /metrics and nothing else.
+    let request = Request::get("/audit/export")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&app.router, request).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let app =
+        common::test_app_with(DEAD_DOCKER, &[("trusted_proxies", "127.0.0.1".to_owned())]).await;
+    let cookie = app.admin_cookie().await;
+    for peer in ["127.0.0.1:50000", "10.9.9.9:50000"] {
+        let mut request = Request::post("/auth/link")
+            .header("host", "localhost")
+            .header("origin", "http://localhost")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", "198.51.100.9, 127.0.0.1")
+            .body(Body::from("token=wrong"))
+            .unwrap();
+        let peer: SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        send(&app.router, request).await;
+    }
+    let audit = get_as(&app.router, Some(&cookie), "/audit/export?format=json")
+        .await
+        .json();
+    let addresses: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["outcome"] == "refused")
+        .map(|entry| entry["address"].as_str().unwrap())
+        .collect();
+    // Newest first: the untrusted peer is recorded as itself, the proxy's client as the client.
+    assert_eq!(addresses, ["10.9.9.9", "198.51.100.9"]);
+}

@@ -82,6 +82,15 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
     let Access::Role(needed) = required_access(&path) else {
         return next.run(request).await;
     };
+    if path == "/metrics" {
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        if state.auth.settings.is_metrics_scraper(authorization) {
+            return next.run(request).await;
+        }
+    }
     let is_page =
         request.method() == Method::GET && !path.starts_with("/api/") && wants_html(&request);
     let (actor, logged_in) = match &user {
@@ -122,12 +131,13 @@ const FORBIDDEN_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta chars
 <link rel=\"stylesheet\" href=\"/pkg/caretaker.css\"></head><body><main><h1>Not allowed</h1>\
 <p>Your role does not allow this page. Ask an admin if you need it.</p><p><a href=\"/\">Back to the overview</a></p></main></body></html>";
 
+/// Browsers ask for HTML when they navigate; scripts and scrapers do not.
 fn wants_html(request: &Request) -> bool {
     request
         .headers()
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
-        .is_none_or(|accept| accept.contains("text/html") || accept.contains("*/*"))
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// The user of the request, put there by [`enforce`].

@@ -41,9 +41,24 @@ pub struct AuthSettings {
     pub absolute_timeout: Duration,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Lets a scraper read `/metrics` with `Authorization: Bearer TOKEN`, without a session.
+    pub metrics_token: Option<String>,
 }
 
 impl AuthSettings {
+    /// Does this `Authorization` header carry the metrics token?
+    pub fn is_metrics_scraper(&self, authorization: Option<&str>) -> bool {
+        match (
+            &self.metrics_token,
+            authorization.and_then(|value| value.strip_prefix("Bearer ")),
+        ) {
+            (Some(expected), Some(given)) => {
+                constant_time_eq(expected.as_bytes(), given.trim().as_bytes())
+            }
+            _ => false,
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
