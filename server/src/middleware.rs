@@ -43,7 +43,11 @@ pub async fn same_origin_writes(
             path = %request.uri().path(),
             "refused a cross-origin state-changing request"
         );
-        AppError::Forbidden.into_response()
+        if request.uri().path().starts_with("/api/") {
+            AppError::Forbidden.into_server_fn_response()
+        } else {
+            AppError::Forbidden.into_response()
+        }
     }
 }
 

@@ -119,7 +119,28 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
         id = %id,
     )
+}
+
+/// The path as it may be logged: a one-time login link carries its token in the path.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/auth/link/") {
+        "/auth/link/[redacted]"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn login_link_tokens_are_not_logged() {
+        assert_eq!(
+            super::loggable_path("/auth/link/3f9c0d"),
+            "/auth/link/[redacted]"
+        );
+        assert_eq!(super::loggable_path("/audit"), "/audit");
+    }
 }

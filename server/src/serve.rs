@@ -87,6 +87,29 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// How long shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How often expired sessions are swept from the database.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// Deletes expired session data and logged-in sessions past their timeouts, now and then,
+/// so the Users page lists live sessions only and the tables do not grow forever.
+fn sweep_sessions(state: &AppState) {
+    use tower_sessions::ExpiredDeletion;
+    let store = state.auth.sessions.clone();
+    tokio::spawn(store.continuously_delete_expired(SESSION_SWEEP_EVERY));
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SESSION_SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(error) = service::sweep_sessions(&state).await {
+                tracing::warn!(%error, "could not sweep expired sessions");
+            }
+        }
+    });
+}
+
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     // The certificate first: an unusable one stops the start before anything is touched.
@@ -111,14 +134,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "caretaker is serving"
     );
     let db = state.db.clone();
-    serve(
-        listener,
-        state,
-        tls,
-        tls::RELOAD_INTERVAL,
-        shutdown_signal(),
-    )
-    .await?;
+    sweep_sessions(&state);
+    // Requests in flight may finish, but not forever: a task's event stream stays open as
+    // long as its task runs, so shutdown gives up waiting after SHUTDOWN_GRACE.
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    };
+    tokio::select! {
+        served = serve(listener, state, tls, tls::RELOAD_INTERVAL, shutdown) => served?,
+        _ = async {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("requests still open after {} s; stopping anyway", SHUTDOWN_GRACE.as_secs()),
+    }
     db.close().await;
     tracing::info!("caretaker stopped");
     Ok(())

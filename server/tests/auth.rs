@@ -457,6 +457,22 @@ async fn an_idle_or_too_old_session_expires() {
         location(&get_as(&world.app.router, Some(&cookie), "/").await),
         "/login"
     );
+    // The periodic sweep removes such rows even when their browser never comes back.
+    let stale = world.app.admin_cookie().await;
+    sqlx::query("UPDATE user_sessions SET last_seen_at = last_seen_at - 13 * 3600 * 1000")
+        .execute(&world.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        app::auth::service::sweep_sessions(&world.app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        location(&get_as(&world.app.router, Some(&stale), "/").await),
+        "/login"
+    );
 
     // A session older than the absolute limit (7 days) ends even when busy.
     let cookie = world.app.admin_cookie().await;

@@ -131,9 +131,10 @@ pub async fn exchange_code(
         // GitHub answers errors with HTTP 200 and an `error` field, which oauth2 reports as
         // a parse failure carrying the body.
         Err(RequestTokenError::Parse(_, body)) => {
+            // Only a recognised error is logged: an unreadable body may hold a token.
             let detail = serde_json::from_slice::<BasicErrorResponse>(&body)
                 .map(|error| error.to_string())
-                .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+                .unwrap_or_else(|_| format!("an unreadable answer of {} bytes", body.len()));
             Err(refused(
                 "GitHub did not accept the login. Please try again.",
                 detail,
@@ -263,7 +264,10 @@ pub async fn is_team_member(
 /// GitHub names are [A-Za-z0-9-_.]; anything else is dropped so a rule can never change
 /// the path it is put into.
 fn path_segment(name: &str) -> String {
-    name.chars()
+    let kept: String = name
+        .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect()
+        .collect();
+    // Never `.` or `..`, which URL resolution would turn into a different path.
+    kept.trim_start_matches('.').to_owned()
 }

@@ -100,30 +100,38 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
     };
     // Refused reads are ordinary (an expired session clicking a link); refused writes are
     // worth an audit line.
-    if request.method() != Method::GET {
+    // Anonymous refusals are rate limited and the path cut short, so nobody can fill the
+    // log (and the disk) without logging in.
+    if request.method() != Method::GET && (logged_in || state.auth.limiter.allow(&client.address)) {
         let reason = if logged_in {
             "role too low"
         } else {
             "not logged in"
         };
+        let target: String = path.chars().take(200).collect();
         record(
             &state.db,
             &actor,
             "auth",
             "denied",
-            &path,
+            &target,
             Outcome::Refused,
             reason,
         )
         .await;
     }
+    let error = if logged_in {
+        AppError::Forbidden
+    } else {
+        AppError::Unauthenticated
+    };
     match (logged_in, is_page) {
         (true, true) => {
             (StatusCode::FORBIDDEN, axum::response::Html(FORBIDDEN_PAGE)).into_response()
         }
-        (true, false) => AppError::Forbidden.into_response(),
         (false, true) => Redirect::to("/login").into_response(),
-        (false, false) => AppError::Unauthenticated.into_response(),
+        _ if path.starts_with("/api/") => error.into_server_fn_response(),
+        _ => error.into_response(),
     }
 }
 

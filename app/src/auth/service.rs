@@ -181,6 +181,10 @@ async fn establish_session(
     user_id: i64,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
+    // A browser logging in again leaves no stale row behind.
+    if let Some(old_id) = session.id() {
+        store::delete_session(&state.db, &old_id.to_string()).await?;
+    }
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(LOGGED_IN_KEY, Utc::now().timestamp_millis())
@@ -200,6 +204,15 @@ async fn establish_session(
         Utc::now(),
     )
     .await
+}
+
+/// Deletes logged-in sessions past the idle or absolute timeout.
+pub async fn sweep_sessions(state: &AppState) -> Result<u64, AppError> {
+    let settings = &state.auth.settings;
+    let now = Utc::now();
+    let idle = chrono::TimeDelta::from_std(settings.idle_timeout).unwrap_or_default();
+    let age = chrono::TimeDelta::from_std(settings.absolute_timeout).unwrap_or_default();
+    store::delete_stale_sessions(&state.db, now - idle, now - age).await
 }
 
 async fn end_session(state: &AppState, session: &Session) -> Result<(), AppError> {
@@ -415,11 +428,16 @@ pub async fn finish_github_login(
     };
     let github_id = account.id.to_string();
     let result = async {
-        if rule.kind == RuleKind::User
-            && rule.pinned_id.is_none()
-            && rule.value.parse::<u64>().is_err()
-        {
-            store::pin_rule(&state.db, rule.id, &github_id).await?;
+        // Every login rule this account matched is pinned to its id, not only the one
+        // that let it in: a later holder of the login must not inherit any of them.
+        let unpinned_login_rules = rules.iter().filter(|candidate| {
+            candidate.kind == RuleKind::User
+                && candidate.pinned_id.is_none()
+                && candidate.value.parse::<u64>().is_err()
+                && candidate.value.eq_ignore_ascii_case(&account.login)
+        });
+        for login_rule in unpinned_login_rules {
+            store::pin_rule(&state.db, login_rule.id, &github_id).await?;
         }
         let user_id = store::upsert_user(
             &state.db,
@@ -490,6 +508,7 @@ async fn matching_rule(
         .filter(|rule| rule.kind == RuleKind::User)
         .filter(user_rule_matches)
         .max_by_key(|rule| rule.role);
+    let mut check_failed = false;
     if needs_org_scope && best.is_none_or(|rule| rule.role < Role::Admin) {
         if !has_org_scope {
             // Org and team rules exist but cannot be checked; only fail if no user rule let them in.
@@ -525,9 +544,14 @@ async fn matching_rule(
             match member {
                 Ok(true) => best = Some(rule),
                 Ok(false) => {}
-                Err(_) => return Err(LoginRefusal::Github),
+                // One org that GitHub will not answer for (OAuth app restrictions, rate
+                // limits) must not lock out people another rule lets in.
+                Err(_) => check_failed = true,
             }
         }
+    }
+    if best.is_none() && check_failed {
+        return Err(LoginRefusal::Github);
     }
     Ok(best.cloned())
 }
@@ -626,8 +650,10 @@ pub async fn list_users(state: &AppState) -> Result<Vec<UserSummary>, AppError> 
 /// Checks a rule's value: what GitHub accepts as names, or a numeric id for users.
 pub fn validate_rule(kind: RuleKind, value: &str) -> Result<String, AppError> {
     let value = value.trim();
+    // GitHub names start with a letter or digit; this also keeps `.` and `..` out of the
+    // API paths the names are put into.
     let name_ok = |name: &str| {
-        !name.is_empty()
+        name.starts_with(|c: char| c.is_ascii_alphanumeric())
             && name.len() <= 100
             && name
                 .chars()
@@ -782,6 +808,8 @@ mod tests {
             .to_string()
             .contains("organisation/team-slug"));
         assert!(validate_rule(RuleKind::Org, "../admin").is_err());
+        assert!(validate_rule(RuleKind::Org, "..").is_err());
+        assert!(validate_rule(RuleKind::Team, "acme/..").is_err());
         assert!(validate_rule(RuleKind::User, "").is_err());
     }
 

@@ -218,6 +218,20 @@ pub async fn delete_session(pool: &SqlitePool, session_id: &str) -> Result<(), A
     Ok(())
 }
 
+/// Deletes sessions idle since before `idle_before` or created before `created_before`.
+pub async fn delete_stale_sessions(
+    pool: &SqlitePool,
+    idle_before: DateTime<Utc>,
+    created_before: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let done = sqlx::query("DELETE FROM user_sessions WHERE last_seen_at < ? OR created_at < ?")
+        .bind(millis(idle_before))
+        .bind(millis(created_before))
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Deletes every session of a user and returns their ids (to remove the session data too).
 pub async fn delete_user_sessions(
     pool: &SqlitePool,

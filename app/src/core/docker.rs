@@ -94,7 +94,8 @@ impl DockerEngine {
         Fut: Future<Output = Result<T, bollard::errors::Error>>,
     {
         let attempt = async {
-            let client = self.client().await?;
+            // bollard bounds each request by its own timeout too: give it the same limit.
+            let client = self.client().await?.with_timeout(limit);
             call(client).await
         };
         match tokio::time::timeout(limit, attempt).await {

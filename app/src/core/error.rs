@@ -118,6 +118,22 @@ mod ssr {
         }
     }
 
+    impl AppError {
+        /// The answer a server function's client can decode: the error itself, encoded
+        /// as server functions encode it, with its status.
+        pub fn into_server_fn_response(self) -> Response {
+            use leptos::server_fn::error::FromServerFnError;
+            let status = http::StatusCode::from_u16(self.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            (
+                status,
+                [(http::header::CONTENT_TYPE, "application/json")],
+                self.ser(),
+            )
+                .into_response()
+        }
+    }
+
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
             let status = http::StatusCode::from_u16(self.status())
@@ -164,6 +180,18 @@ mod tests {
         let shown = error.to_string();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("reference"), "{shown}");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[tokio::test]
+    async fn a_server_function_client_can_read_the_error() {
+        use leptos::server_fn::error::FromServerFnError;
+        let response = AppError::Unauthenticated.into_server_fn_response();
+        assert_eq!(response.status(), 401);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(AppError::de(body), AppError::Unauthenticated);
     }
 
     #[cfg(feature = "ssr")]

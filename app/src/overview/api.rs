@@ -8,9 +8,12 @@ use crate::core::error::AppError;
 /// The engine, its containers and the last disk-use measurement.
 #[server(prefix = "/api", endpoint = "overview/get")]
 pub async fn get_overview() -> Result<Overview, AppError> {
-    crate::auth::policy::require(crate::auth::Role::Viewer)?;
+    use crate::auth::{policy, Role};
+    let user = policy::require(Role::Viewer)?;
     let state = crate::core::state::app_state()?;
-    Ok(super::service::overview(&state).await)
+    let mut overview = super::service::overview(&state).await;
+    overview.actions_allowed = user.role >= Role::Admin;
+    Ok(overview)
 }
 
 /// Starts measuring the engine's disk use (or returns the measurement already running).

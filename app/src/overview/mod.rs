@@ -24,6 +24,8 @@ pub struct Overview {
     /// The newest successful measurement and when it finished.
     pub disk_use: Option<(DiskUse, DateTime<Utc>)>,
     pub checked_at: DateTime<Utc>,
+    /// Whether the viewer may start actions here (admins); the server checks again.
+    pub actions_allowed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

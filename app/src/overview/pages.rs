@@ -65,6 +65,7 @@ fn OverviewBody(
         disk_task,
         disk_use,
         checked_at,
+        actions_allowed,
     } = overview;
     let reachable = matches!(engine, EngineStatus::Reachable(_));
     view! {
@@ -99,9 +100,11 @@ fn OverviewBody(
             {disk_task.filter(|task| task.status != TaskStatus::Succeeded).map(|task| view! {
                 <TaskProgress task on_finished=on_measured/>
             })}
-            <ActionForm action=measure>
-                <button type="submit" disabled=!reachable>"Measure disk use"</button>
-            </ActionForm>
+            {actions_allowed.then(|| view! {
+                <ActionForm action=measure>
+                    <button type="submit" disabled=!reachable>"Measure disk use"</button>
+                </ActionForm>
+            })}
             {move || measure.value().get().and_then(Result::err).map(|error| view! {
                 <ErrorNote message=error.to_string()/>
             })}

@@ -67,6 +67,7 @@ pub async fn overview(state: &AppState) -> Overview {
         disk_task,
         disk_use,
         checked_at: Utc::now(),
+        actions_allowed: false,
     }
 }
 
