@@ -114,6 +114,16 @@ async fn follow_github(authorize: &str) -> String {
     location[path_start..].to_owned()
 }
 
+/// The value of `name` in a URL's query.
+fn query_param(url: &str, name: &str) -> String {
+    let start = url
+        .find(&format!("{name}="))
+        .expect("the parameter is there")
+        + name.len()
+        + 1;
+    url[start..].split('&').next().unwrap().to_owned()
+}
+
 fn octocat() -> FakeUser {
     FakeUser::new(583231, "octocat")
 }
@@ -220,14 +230,7 @@ async fn a_callback_with_a_wrong_or_missing_state_is_refused() {
     .await;
     let cookie = session_cookie(&start).unwrap();
     let callback = follow_github(start.headers["location"].to_str().unwrap()).await;
-    let code = callback
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = query_param(&callback, "code");
 
     // Right code, forged state.
     let forged = format!("/auth/github/callback?code={code}&state=forged");
@@ -268,23 +271,11 @@ async fn a_code_exchanged_with_the_wrong_pkce_verifier_is_refused() {
     )
     .await;
     let second_url = second.headers["location"].to_str().unwrap();
-    let second_state = second_url
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
+    let second_state = query_param(&second_url, "state");
 
     // The first attempt's code with the current state: GitHub gets the second verifier,
     // which does not match the first challenge.
-    let code = first_callback
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
+    let code = query_param(&first_callback, "code");
     let mixed = format!("/auth/github/callback?code={code}&state={second_state}");
     let answer = get_as(&world.app.router, Some(&cookie), &mixed).await;
     assert_eq!(location(&answer), "/login?error=github");
