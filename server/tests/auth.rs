@@ -271,7 +271,7 @@ async fn a_code_exchanged_with_the_wrong_pkce_verifier_is_refused() {
     )
     .await;
     let second_url = second.headers["location"].to_str().unwrap();
-    let second_state = query_param(&second_url, "state");
+    let second_state = query_param(second_url, "state");
 
     // The first attempt's code with the current state: GitHub gets the second verifier,
     // which does not match the first challenge.
