@@ -19,8 +19,12 @@ pub async fn task_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let first = state.tasks.get(&id).await?;
+    // Subscribe before reading, so a task that ends in between is not sent as running.
     let live = state.tasks.subscribe(&id);
+    let first = match &live {
+        Some(receiver) => receiver.borrow().clone(),
+        None => state.tasks.get(&id).await?,
+    };
     Ok(Sse::new(snapshots(first, live))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
