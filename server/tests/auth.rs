@@ -50,21 +50,32 @@ impl World {
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     }
 
-    /// The browser's whole trip: caretaker → GitHub (signed in as `user`) → callback.
-    /// Returns the callback's answer and the cookie the browser had before it.
-    async fn github_login(&self, user: Option<u64>) -> (common::Answer, String) {
-        self.github.sign_in_as(user);
+    /// Presses "Log in with GitHub" in a browser holding `cookie` (if any). Returns GitHub's
+    /// authorize URL and the browser's session cookie.
+    async fn start_github(&self, cookie: Option<&str>) -> (String, String) {
         let start = post_form(
             &self.app.router,
-            None,
+            cookie,
             "/auth/github/start",
             "",
             "text/html",
         )
         .await;
         assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
-        let before = session_cookie(&start).expect("the login attempt has a session");
-        let authorize = start.headers["location"].to_str().unwrap().to_owned();
+        let cookie = session_cookie(&start)
+            .or(cookie.map(str::to_owned))
+            .expect("the login attempt has a session");
+        (
+            start.headers["location"].to_str().unwrap().to_owned(),
+            cookie,
+        )
+    }
+
+    /// The browser's whole trip: caretaker → GitHub (signed in as `user`) → callback.
+    /// Returns the callback's answer and the cookie the browser had before it.
+    async fn github_login(&self, user: Option<u64>) -> (common::Answer, String) {
+        self.github.sign_in_as(user);
+        let (authorize, before) = self.start_github(None).await;
         let callback = follow_github(&authorize).await;
         let answer = get_as(&self.app.router, Some(&before), &callback).await;
         (answer, before)
@@ -220,16 +231,8 @@ async fn a_callback_with_a_wrong_or_missing_state_is_refused() {
     world.add_rule("user", "583231", "admin").await;
     world.github.sign_in_as(Some(583231));
 
-    let start = post_form(
-        &world.app.router,
-        None,
-        "/auth/github/start",
-        "",
-        "text/html",
-    )
-    .await;
-    let cookie = session_cookie(&start).unwrap();
-    let callback = follow_github(start.headers["location"].to_str().unwrap()).await;
+    let (authorize, cookie) = world.start_github(None).await;
+    let callback = follow_github(&authorize).await;
     let code = query_param(&callback, "code");
 
     // Right code, forged state.
@@ -252,26 +255,10 @@ async fn a_code_exchanged_with_the_wrong_pkce_verifier_is_refused() {
     world.github.sign_in_as(Some(583231));
 
     // Two attempts in one browser: the second replaces the first's state and verifier.
-    let first = post_form(
-        &world.app.router,
-        None,
-        "/auth/github/start",
-        "",
-        "text/html",
-    )
-    .await;
-    let cookie = session_cookie(&first).unwrap();
-    let first_callback = follow_github(first.headers["location"].to_str().unwrap()).await;
-    let second = post_form(
-        &world.app.router,
-        Some(&cookie),
-        "/auth/github/start",
-        "",
-        "text/html",
-    )
-    .await;
-    let second_url = second.headers["location"].to_str().unwrap();
-    let second_state = query_param(second_url, "state");
+    let (first_authorize, cookie) = world.start_github(None).await;
+    let first_callback = follow_github(&first_authorize).await;
+    let (second_authorize, cookie) = world.start_github(Some(&cookie)).await;
+    let second_state = query_param(&second_authorize, "state");
 
     // The first attempt's code with the current state: GitHub gets the second verifier,
     // which does not match the first challenge.

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{list_rules, list_users, whoami, AddRule, RemoveRule, RevokeSessions};
-use super::{AccessRule, Role, RuleKind, UserSummary};
+use super::{AccessRule, CurrentUser, Role, RuleKind, UserSummary};
 use crate::ui::format::Time;
 use crate::ui::layout::ErrorNote;
 
@@ -81,19 +81,14 @@ pub fn LinkPage() -> impl IntoView {
 
 /// The header's corner: who is logged in, and the logout button.
 #[component]
-pub fn UserMenu() -> impl IntoView {
-    let options = Resource::new(|| (), |_| whoami());
+pub fn UserMenu(user: CurrentUser) -> impl IntoView {
     view! {
-        <Suspense fallback=|| ()>
-            {move || options.get().and_then(Result::ok).and_then(|options| options.user).map(|user| view! {
-                <div class="user-menu">
-                    <span data-user=user.login.clone()>{format!("{} · {}", user.login, user.role.as_str())}</span>
-                    <form method="post" action="/auth/logout">
-                        <button type="submit" class="secondary">"Log out"</button>
-                    </form>
-                </div>
-            })}
-        </Suspense>
+        <div class="user-menu">
+            <span data-user=user.login.clone()>{format!("{} · {}", user.login, user.role.as_str())}</span>
+            <form method="post" action="/auth/logout">
+                <button type="submit" class="secondary">"Log out"</button>
+            </form>
+        </div>
     }
 }
 

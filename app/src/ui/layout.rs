@@ -17,6 +17,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    // One question to the server per page: the navigation and the user menu share it.
     let who = Resource::new(|| (), |_| whoami());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -33,9 +34,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 .collect_view()}
                         </ul>
                     </nav>
+                    <UserMenu user/>
                 })}
             </Suspense>
-            <UserMenu/>
         </header>
         <main id="main">{children()}</main>
     }
