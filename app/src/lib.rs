@@ -28,7 +28,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                <HydrationScripts options/>
+                <meta name="caretaker-base" content=ui::paths::base_path()/>
+                <HydrationScripts options root=ui::paths::base_path()/>
                 <MetaTags/>
             </head>
             <body>
@@ -43,10 +44,10 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     mark_hydrated();
     view! {
-        <Stylesheet id="caretaker" href="/pkg/caretaker.css"/>
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Stylesheet id="caretaker" href=ui::paths::href("/pkg/caretaker.css")/>
+        <Link rel="icon" href=ui::paths::href("/favicon.svg") type_="image/svg+xml"/>
         <Title text="caretaker"/>
-        <Router>
+        <Router base=ui::paths::router_base()>
             <ui::layout::Layout>
                 <Routes fallback=NotFound>
                     // Async: the server answers with the finished page, so every page is whole
@@ -168,6 +169,6 @@ fn NotFound() -> impl IntoView {
     view! {
         <Title text="Not found · caretaker"/>
         <h1>"Page not found"</h1>
-        <p>"There is no page at this address. " <a href="/">"Go to the overview"</a> "."</p>
+        <p>"There is no page at this address. " <a href=ui::paths::href("/")>"Go to the overview"</a> "."</p>
     }
 }

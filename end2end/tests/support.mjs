@@ -2,7 +2,7 @@
 // (its HTTP API on the Unix socket) and Debian's Chromium driven by playwright-core.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +59,7 @@ export async function removeContainer(name) {
   await docker('DELETE', `/containers/${name}?force=true`);
 }
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -135,12 +135,54 @@ export async function startCaretaker(extraEnv = {}) {
 }
 
 /** Logs a browser context in as the local admin through a one-time link. */
-export async function logIn(context, caretaker) {
+export async function logIn(context, caretaker, home = '/') {
   const page = await context.newPage();
   await page.goto(caretaker.loginLink());
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((url) => url.pathname === '/');
+  await page.waitForURL((url) => url.pathname === home);
   return page;
+}
+
+/**
+ * Starts Debian's nginx in the foreground with the given `http { … }` body and its own
+ * prefix directory; resolves { stop }.
+ */
+export async function startNginx(httpBlock, port) {
+  const dir = mkdtempSync(join(tmpdir(), 'caretaker-nginx-'));
+  chmodSync(dir, 0o755); // nginx's workers run as another user and write temp files here
+  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+${httpBlock}
+}
+`);
+  const child = spawn(process.env.NGINX ?? '/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) break;
+    if (attempt > 100) throw new Error('nginx did not start listening');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function launchBrowser() {

@@ -11,6 +11,31 @@ use axum::response::{IntoResponse, Response};
 use app::core::error::AppError;
 use app::core::state::AppState;
 
+/// Under a sub-path (`public_url = "https://example.org/caretaker"`), a proxy may pass
+/// `/caretaker/audit` on as it is or strip it to `/audit`: both reach the same route.
+/// Runs before routing (see `router::build_router`).
+pub async fn strip_base_path(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let base = state.auth.settings.base_path();
+    let stripped = app::ui::paths::strip_base(base, request.uri().path())
+        .filter(|rest| rest.len() != request.uri().path().len())
+        .map(|rest| match request.uri().query() {
+            Some(query) => format!("{rest}?{query}"),
+            None => rest.to_owned(),
+        });
+    if let Some(path_and_query) = stripped.and_then(|text| text.parse().ok()) {
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    next.run(request).await
+}
+
 /// Counts the request and its latency for `/metrics`.
 pub async fn record_metrics(
     State(state): State<AppState>,

@@ -18,6 +18,22 @@ use crate::{middleware as layers, ops};
 
 /// The whole web application. The binary serves it; tests call it with `oneshot`.
 pub fn build_router(state: AppState) -> Router {
+    let has_base = !state.auth.settings.base_path().is_empty();
+    let routes = routes(state.clone());
+    if !has_base {
+        return routes;
+    }
+    // A layer on a Router runs after routing; the prefix must go before it, so the routes
+    // sit behind an outer router whose only route is the fallback.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn_with_state(
+            state,
+            layers::strip_base_path,
+        ))
+}
+
+fn routes(state: AppState) -> Router {
     let pages = page_routes();
     let context = {
         let state = state.clone();

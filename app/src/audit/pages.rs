@@ -8,6 +8,7 @@ use super::api::list_audit;
 use super::{AuditFilter, Outcome};
 use crate::ui::format::Time;
 use crate::ui::layout::ErrorNote;
+use crate::ui::paths::href;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -24,7 +25,8 @@ pub fn AuditPage() -> impl IntoView {
     let export = move |format: &str| {
         let f = filter();
         format!(
-            "/audit/export?format={format}&actor={}&area={}&from={}&to={}",
+            "{}?format={format}&actor={}&area={}&from={}&to={}",
+            href("/audit/export"),
             encode(&f.actor),
             encode(&f.area),
             encode(&f.from),
@@ -40,7 +42,7 @@ pub fn AuditPage() -> impl IntoView {
                     Ok(data) => {
                         let current = filter();
                         view! {
-                            <form method="get" action="/audit" class="inline-form" aria-label="Filter the audit log">
+                            <form method="get" action=href("/audit") class="inline-form" aria-label="Filter the audit log">
                                 <label>"Who "
                                     <select name="actor">
                                         <option value="">"anyone"</option>

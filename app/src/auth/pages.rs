@@ -6,8 +6,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{list_rules, list_users, whoami, AddRule, RemoveRule, RevokeSessions};
 use super::{AccessRule, CurrentUser, Role, RuleKind, UserSummary};
+use crate::ui::form::ActionForm;
 use crate::ui::format::Time;
 use crate::ui::layout::ErrorNote;
+use crate::ui::paths::href;
 
 fn refusal_sentence(code: &str) -> &'static str {
     match code {
@@ -36,11 +38,11 @@ pub fn LoginPage() -> impl IntoView {
                 {move || options.get().map(|answer| match answer {
                     Ok(options) => {
                         let signed_in = options.user.map(|user| view! {
-                            <p>"You are logged in as " <strong>{user.login}</strong> ". " <a href="/">"Go to the overview"</a></p>
+                            <p>"You are logged in as " <strong>{user.login}</strong> ". " <a href=href("/")>"Go to the overview"</a></p>
                         });
                         let github = if options.github_enabled {
                             view! {
-                                <form method="post" action="/auth/github/start">
+                                <form method="post" action=href("/auth/github/start")>
                                     <button type="submit">"Log in with GitHub"</button>
                                 </form>
                             }.into_any()
@@ -71,7 +73,7 @@ pub fn LinkPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Log in as the local administrator"</h1>
             <p>"This link works once and for 15 minutes."</p>
-            <form method="post" action="/auth/link">
+            <form method="post" action=href("/auth/link")>
                 <input type="hidden" name="token" value=token/>
                 <button type="submit">"Log in"</button>
             </form>
@@ -85,7 +87,7 @@ pub fn UserMenu(user: CurrentUser) -> impl IntoView {
     view! {
         <div class="user-menu">
             <span data-user=user.login.clone()>{format!("{} · {}", user.login, user.role.as_str())}</span>
-            <form method="post" action="/auth/logout">
+            <form method="post" action=href("/auth/logout")>
                 <button type="submit" class="secondary">"Log out"</button>
             </form>
         </div>

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::service::{self, ClientInfo};
+use super::service::{self, AuthSettings, ClientInfo};
 use super::{CurrentUser, Role};
 use crate::audit::service::{record, Actor};
 use crate::audit::Outcome;
@@ -127,17 +127,24 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
     };
     match (logged_in, is_page) {
         (true, true) => {
-            (StatusCode::FORBIDDEN, axum::response::Html(FORBIDDEN_PAGE)).into_response()
+            let page = forbidden_page(&state.auth.settings);
+            (StatusCode::FORBIDDEN, axum::response::Html(page)).into_response()
         }
-        (false, true) => Redirect::to("/login").into_response(),
+        (false, true) => Redirect::to(&state.auth.settings.link("/login")).into_response(),
         _ if path.starts_with("/api/") => error.into_server_fn_response(),
         _ => error.into_response(),
     }
 }
 
-const FORBIDDEN_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not allowed · caretaker</title>\
-<link rel=\"stylesheet\" href=\"/pkg/caretaker.css\"></head><body><main><h1>Not allowed</h1>\
-<p>Your role does not allow this page. Ask an admin if you need it.</p><p><a href=\"/\">Back to the overview</a></p></main></body></html>";
+fn forbidden_page(settings: &AuthSettings) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not allowed · caretaker</title>\
+<link rel=\"stylesheet\" href=\"{}\"></head><body><main><h1>Not allowed</h1>\
+<p>Your role does not allow this page. Ask an admin if you need it.</p><p><a href=\"{}\">Back to the overview</a></p></main></body></html>",
+        settings.link("/pkg/caretaker.css"),
+        settings.link("/"),
+    )
+}
 
 /// Browsers ask for HTML when they navigate; scripts and scrapers do not.
 fn wants_html(request: &Request) -> bool {

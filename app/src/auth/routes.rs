@@ -11,8 +11,13 @@ use super::policy::RequestUser;
 use super::service::{self, ClientInfo, LoginRefusal};
 use crate::core::state::AppState;
 
-fn to_login(refusal: LoginRefusal) -> Response {
-    Redirect::to(&format!("/login?error={}", refusal.code())).into_response()
+fn to_login(state: &AppState, refusal: LoginRefusal) -> Response {
+    let login = state.auth.settings.link("/login");
+    Redirect::to(&format!("{login}?error={}", refusal.code())).into_response()
+}
+
+fn to_page(state: &AppState, path: &str) -> Response {
+    Redirect::to(&state.auth.settings.link(path)).into_response()
 }
 
 /// `POST /auth/github/start`: off to GitHub.
@@ -22,7 +27,7 @@ pub async fn github_start(
     session: Session,
 ) -> Response {
     if !state.auth.limiter.allow(&client.address) {
-        return to_login(LoginRefusal::TooMany);
+        return to_login(&state, LoginRefusal::TooMany);
     }
     match service::start_github_login(&state, &session).await {
         Ok(url) => Redirect::to(&url).into_response(),
@@ -45,7 +50,7 @@ pub async fn github_callback(
     Query(callback): Query<Callback>,
 ) -> Response {
     if !state.auth.limiter.allow(&client.address) {
-        return to_login(LoginRefusal::TooMany);
+        return to_login(&state, LoginRefusal::TooMany);
     }
     let result = service::finish_github_login(
         &state,
@@ -57,8 +62,8 @@ pub async fn github_callback(
     )
     .await;
     match result {
-        Ok(_) => Redirect::to("/").into_response(),
-        Err(refusal) => to_login(refusal),
+        Ok(_) => to_page(&state, "/"),
+        Err(refusal) => to_login(&state, refusal),
     }
 }
 
@@ -75,11 +80,11 @@ pub async fn link_login(
     Form(form): Form<LinkForm>,
 ) -> Response {
     if !state.auth.limiter.allow(&client.address) {
-        return to_login(LoginRefusal::TooMany);
+        return to_login(&state, LoginRefusal::TooMany);
     }
     match service::login_with_link(&state, &session, &client, &form.token).await {
-        Ok(_) => Redirect::to("/").into_response(),
-        Err(refusal) => to_login(refusal),
+        Ok(_) => to_page(&state, "/"),
+        Err(refusal) => to_login(&state, refusal),
     }
 }
 
@@ -91,7 +96,7 @@ pub async fn logout(
     session: Session,
 ) -> Response {
     match service::logout(&state, &session, user.as_ref(), &client).await {
-        Ok(()) => Redirect::to("/login").into_response(),
+        Ok(()) => to_page(&state, "/login"),
         Err(error) => error.into_response(),
     }
 }

@@ -63,6 +63,20 @@ impl AuthSettings {
         self.public_url.starts_with("https://")
     }
 
+    /// The sub-path of `public_url`: `/caretaker` for `https://example.org/caretaker`, `""`
+    /// at the root.
+    pub fn base_path(&self) -> &str {
+        let after_scheme = self.public_url.find("://").map_or(0, |index| index + 3);
+        self.public_url[after_scheme..]
+            .find('/')
+            .map_or("", |slash| &self.public_url[after_scheme + slash..])
+    }
+
+    /// A root-relative address as the browser must ask for it: `/login` → `/caretaker/login`.
+    pub fn link(&self, path: &str) -> String {
+        crate::ui::paths::join(self.base_path(), path)
+    }
+
     pub fn github_callback(&self) -> String {
         format!("{}/auth/github/callback", self.public_url)
     }

@@ -8,6 +8,7 @@ use super::{ContainerRow, DiskUse, EngineFacts, EngineStatus, Overview};
 use crate::core::error::AppError;
 use crate::tasks::pages::TaskProgress;
 use crate::tasks::{TaskSnapshot, TaskStatus};
+use crate::ui::form::ActionForm;
 use crate::ui::format::{bytes, Time};
 use crate::ui::layout::ErrorNote;
 

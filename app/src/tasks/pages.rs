@@ -82,7 +82,7 @@ fn follow_live(snapshot: RwSignal<TaskSnapshot>, on_finished: Option<Callback<Ta
     if !running {
         return;
     }
-    let url = format!("/api/tasks/{id}/events");
+    let url = crate::ui::paths::href(&format!("/api/tasks/{id}/events"));
     let Ok(source) = web_sys::EventSource::new(&url) else {
         return;
     };

@@ -1,11 +1,12 @@
 //! The page frame: header, navigation and the main column.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::auth::api::whoami;
 use crate::auth::pages::UserMenu;
 use crate::auth::Role;
+use crate::ui::paths::{base_path, href, strip_base};
 
 /// The pages that exist today and the role each needs. Navigation lists only pages that
 /// work and that the user may open; the server enforces the same roles on its own.
@@ -19,10 +20,18 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
 pub fn Layout(children: Children) -> impl IntoView {
     // One question to the server per page: the navigation and the user menu share it.
     let who = Resource::new(|| (), |_| whoami());
+    // The page's own path without the sub-path, to mark the current navigation entry.
+    let location = use_location();
+    let base = base_path();
+    let current = move || {
+        location
+            .pathname
+            .with(|path| strip_base(&base, path).unwrap_or(path).to_owned())
+    };
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="top">
-            <a class="brand" href="/">"caretaker"</a>
+            <a class="brand" href=href("/")>"caretaker"</a>
             <Suspense fallback=|| ()>
                 {move || who.get().and_then(Result::ok).and_then(|options| options.user).map(|user| view! {
                     <nav aria-label="Main">
@@ -30,7 +39,11 @@ pub fn Layout(children: Children) -> impl IntoView {
                             {NAVIGATION
                                 .iter()
                                 .filter(|(_, _, role)| user.role >= *role)
-                                .map(|(href, label, _)| view! { <li><A href=*href exact=true>{*label}</A></li> })
+                                .map(|(path, label, _)| {
+                                    let current = current.clone();
+                                    let is_current = move || (current() == *path).then_some("page");
+                                    view! { <li><a href=href(path) aria-current=is_current>{*label}</a></li> }
+                                })
                                 .collect_view()}
                         </ul>
                     </nav>

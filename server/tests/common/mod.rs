@@ -143,16 +143,9 @@ impl TestApp {
         let settings = &self.state.auth.settings;
         // The browser's origin is the public URL when one is configured.
         let (origin, host) = if settings.public_url_configured {
-            let origin = settings.public_url.clone();
-            let host = origin
-                .split("://")
-                .nth(1)
-                .unwrap()
-                .split('/')
-                .next()
-                .unwrap()
-                .to_owned();
-            (origin, host)
+            let (scheme, rest) = settings.public_url.split_once("://").unwrap();
+            let host = rest.split('/').next().unwrap().to_owned();
+            (format!("{scheme}://{host}"), host)
         } else {
             ("http://localhost".to_owned(), "localhost".to_owned())
         };
@@ -164,7 +157,7 @@ impl TestApp {
             .unwrap();
         let answer = send(&self.router, request).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        assert_eq!(answer.headers["location"], "/");
+        assert_eq!(answer.headers["location"], settings.link("/").as_str());
         session_cookie(&answer).expect("the login sets a session cookie")
     }
 }

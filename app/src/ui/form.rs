@@ -1,0 +1,50 @@
+//! `ActionForm`: a form that calls a server function, with or without JavaScript.
+//!
+//! Leptos's own `ActionForm` writes the server function's path as the form's `action`,
+//! which is wrong when caretaker is served under a sub-path; this one writes it through
+//! [`href`](super::paths::href). With JavaScript the submit is sent through the action (so
+//! its pending state and result show in place); without, the browser posts the form and
+//! the server redirects back.
+
+use leptos::form::FromFormData;
+use leptos::prelude::*;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::ServerFn;
+use leptos::web_sys::SubmitEvent;
+use serde::de::DeserializeOwned;
+
+use super::paths::href;
+
+#[component]
+pub fn ActionForm<ServFn>(
+    /// The server function the form calls.
+    action: ServerAction<ServFn>,
+    children: Children,
+) -> impl IntoView
+where
+    ServFn: ServerFn + DeserializeOwned + Clone + Send + Sync + 'static,
+    ServFn::Output: Send + Sync + 'static,
+    ServFn::Error: FromServerFnError + Send + Sync + 'static,
+{
+    let on_submit = move |event: SubmitEvent| {
+        if event.default_prevented() {
+            return;
+        }
+        event.prevent_default();
+        match ServFn::from_event(&event) {
+            Ok(input) => {
+                action.dispatch(input);
+            }
+            Err(error) => action
+                .value()
+                .set(Some(Err(ServFn::Error::from_server_fn_error(
+                    ServerFnErrorErr::Serialization(error.to_string()),
+                )))),
+        }
+    };
+    view! {
+        <form method="post" action=href(ServFn::PATH) on:submit=on_submit>
+            {children()}
+        </form>
+    }
+}
