@@ -49,7 +49,9 @@ async fn pages_link_forms_and_assets_under_the_sub_path() {
         let page = get_as(&app.router, Some(&cookie), path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
         assert_all_under_prefix(&page);
-        assert!(page.body.contains(r#"<meta name="caretaker-base" content="/caretaker">"#));
+        assert!(page
+            .body
+            .contains(r#"<meta name="caretaker-base" content="/caretaker">"#));
     }
 
     let users = get_as(&app.router, Some(&cookie), "/caretaker/users").await;
@@ -60,7 +62,11 @@ async fn pages_link_forms_and_assets_under_the_sub_path() {
         r#"href="/caretaker/audit""#,
         r#"action="/caretaker/api/auth/rules/add""#,
     ] {
-        assert!(users.body.contains(expected), "{expected} missing: {}", users.body);
+        assert!(
+            users.body.contains(expected),
+            "{expected} missing: {}",
+            users.body
+        );
     }
     // The current page is marked for screen readers, matched without the prefix.
     assert!(users
@@ -97,7 +103,10 @@ async fn redirects_and_login_links_carry_the_prefix() {
         app::auth::service::create_login_link(&app.state.db, &app.state.auth.settings.public_url)
             .await
             .unwrap();
-    assert!(link.starts_with("http://example.test/caretaker/auth/link/"), "{link}");
+    assert!(
+        link.starts_with("http://example.test/caretaker/auth/link/"),
+        "{link}"
+    );
 
     // admin_cookie checks that the login redirects to /caretaker/.
     let cookie = app.admin_cookie().await;
@@ -119,5 +128,8 @@ async fn redirects_and_login_links_carry_the_prefix() {
         .body(Body::from("token=not-a-token"))
         .unwrap();
     let answer = send(&app.router, bad_link).await;
-    assert_eq!(answer.headers["location"], "/caretaker/login?error=bad-link");
+    assert_eq!(
+        answer.headers["location"],
+        "/caretaker/login?error=bad-link"
+    );
 }
