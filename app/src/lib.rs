@@ -12,6 +12,7 @@ use leptos_router::{path, SsrMode};
 
 pub mod audit;
 pub mod auth;
+pub mod containers;
 pub mod core;
 pub mod overview;
 pub mod tasks;
@@ -53,6 +54,8 @@ pub fn App() -> impl IntoView {
                     // Async: the server answers with the finished page, so every page is whole
                     // without JavaScript.
                     <Route path=path!("/") view=overview::pages::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/containers") view=containers::pages::ContainersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/containers/:host/:id") view=containers::pages::ContainerPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=auth::pages::LoginPage ssr=SsrMode::Async/>

@@ -51,6 +51,10 @@ fn routes(state: AppState) -> Router {
             "/api/tasks/{id}/events",
             get(app::tasks::routes::task_events),
         )
+        .route(
+            "/api/containers/{host}/{id}/logs",
+            get(app::containers::routes::follow_logs),
+        )
         .route("/auth/github/start", post(app::auth::routes::github_start))
         .route(
             "/auth/github/callback",

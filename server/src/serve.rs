@@ -32,6 +32,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
     let auth = Auth::new(auth_settings(config), sessions);
     let state = AppState::new(pool, docker, leptos_options(config), auth);
     state.tasks.recover_after_restart().await?;
+    app::containers::service::load_hosts(&state).await?;
     Ok(state)
 }
 
@@ -110,6 +111,20 @@ fn sweep_sessions(state: &AppState) {
     });
 }
 
+/// Refreshes every Docker host's snapshot in the background: pages read the snapshots and
+/// never wait for an engine. A slow host delays only its own next snapshot.
+fn watch_docker_hosts(state: &AppState) {
+    let fleet = state.fleet.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(app::containers::fleet::REFRESH_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            fleet.refresh_all().await;
+        }
+    });
+}
+
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     // The certificate first: an unusable one stops the start before anything is touched.
@@ -135,6 +150,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let db = state.db.clone();
     sweep_sessions(&state);
+    watch_docker_hosts(&state);
     // Requests in flight may finish, but not forever: a task's event stream stays open as
     // long as its task runs, so shutdown gives up waiting after SHUTDOWN_GRACE.
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);

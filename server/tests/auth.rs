@@ -641,7 +641,7 @@ async fn every_server_function_and_route_checks_the_role() {
     }
 
     // Pages: anonymous users go to the login page; viewers see all but the admin's.
-    for page in ["/", "/audit", "/users"] {
+    for page in ["/", "/containers", "/containers/local/abc", "/audit", "/users"] {
         assert_eq!(location(&get(router, page).await), "/login", "{page}");
     }
     assert_eq!(
@@ -665,6 +665,7 @@ async fn every_server_function_and_route_checks_the_role() {
         "/metrics",
         "/audit/export?format=csv",
         "/api/tasks/none/events",
+        "/api/containers/local/no-such-container/logs",
     ] {
         let anonymous = get(router, route).await;
         assert!(

@@ -33,6 +33,7 @@ pub enum Access {
 pub fn server_fn_access() -> Vec<(&'static str, Access)> {
     [
         crate::overview::api::ACCESS,
+        crate::containers::api::ACCESS,
         crate::tasks::api::ACCESS,
         crate::auth::api::ACCESS,
         crate::audit::api::ACCESS,
@@ -46,7 +47,9 @@ pub fn required_access(path: &str) -> Access {
     if PUBLIC_EXACT.contains(&path) || path.starts_with("/auth/") || path.starts_with("/pkg/") {
         return Access::Public;
     }
-    if path.starts_with("/api/tasks/") && path.ends_with("/events") {
+    let is_stream = (path.starts_with("/api/tasks/") && path.ends_with("/events"))
+        || (path.starts_with("/api/containers/") && path.ends_with("/logs"));
+    if is_stream {
         return Access::Role(Role::Viewer);
     }
     if path.starts_with("/api/") {

@@ -2,6 +2,7 @@
 //! version once, bounds every call with a timeout and turns engine errors into sentences.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,8 +28,16 @@ pub struct DockerEngine {
 pub enum DockerEndpoint {
     /// A Unix socket path such as /var/run/docker.sock.
     Unix(String),
-    /// Plain HTTP, `tcp://host:port`. (TLS hosts come with the containers area.)
+    /// Plain HTTP, `tcp://host:port`.
     Tcp(String),
+    /// `tcp://host:port` with TLS: the engine's CA, and this client's certificate and key
+    /// (PEM files), as `dockerd --tlsverify` expects.
+    Tls {
+        address: String,
+        ca_file: String,
+        cert_file: String,
+        key_file: String,
+    },
 }
 
 impl DockerEndpoint {
@@ -56,6 +65,7 @@ impl std::fmt::Display for DockerEndpoint {
         match self {
             Self::Unix(path) => write!(f, "unix://{path}"),
             Self::Tcp(address) => write!(f, "tcp://{address}"),
+            Self::Tls { address, .. } => write!(f, "tcp://{address} (TLS)"),
         }
     }
 }
@@ -67,6 +77,11 @@ impl DockerEngine {
             timeout,
             negotiated: Arc::default(),
         }
+    }
+
+    /// The time limit of one ordinary call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub fn endpoint(&self) -> &DockerEndpoint {
@@ -94,8 +109,12 @@ impl DockerEngine {
         Fut: Future<Output = Result<T, bollard::errors::Error>>,
     {
         let attempt = async {
-            // bollard bounds each request by its own timeout too: give it the same limit.
-            let client = self.client().await?.with_timeout(limit);
+            // bollard bounds each request by its own timeout too; a second more, so the
+            // limit below fires first and its sentence says what happened.
+            let client = self
+                .client()
+                .await?
+                .with_timeout(limit + Duration::from_secs(1));
             call(client).await
         };
         match tokio::time::timeout(limit, attempt).await {
@@ -112,6 +131,21 @@ impl DockerEngine {
         }
     }
 
+    /// A client for a long stream (logs as they are written): connected within the normal
+    /// time limit, then without one, since the stream lasts as long as the viewer wants.
+    pub async fn streaming_client(&self) -> Result<Docker, AppError> {
+        const A_DAY: Duration = Duration::from_secs(24 * 3600);
+        match tokio::time::timeout(self.timeout, self.client()).await {
+            Ok(Ok(client)) => Ok(client.with_timeout(A_DAY)),
+            Ok(Err(error)) => Err(self.explain(error)),
+            Err(_) => Err(AppError::EngineUnavailable(format!(
+                "The Docker engine at {} did not answer within {} seconds.",
+                self.endpoint,
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
     async fn client(&self) -> Result<Docker, bollard::errors::Error> {
         let known = *self.negotiated.lock().unwrap_or_else(|p| p.into_inner());
         let version = known.unwrap_or(*bollard::API_DEFAULT_VERSION);
@@ -119,6 +153,19 @@ impl DockerEngine {
         let client = match &self.endpoint {
             DockerEndpoint::Unix(path) => Docker::connect_with_unix(path, seconds, &version)?,
             DockerEndpoint::Tcp(address) => Docker::connect_with_http(address, seconds, &version)?,
+            DockerEndpoint::Tls {
+                address,
+                ca_file,
+                cert_file,
+                key_file,
+            } => Docker::connect_with_ssl(
+                address,
+                Path::new(key_file),
+                Path::new(cert_file),
+                Path::new(ca_file),
+                seconds,
+                &version,
+            )?,
         };
         if known.is_some() {
             return Ok(client);
@@ -157,6 +204,23 @@ impl DockerEngine {
                     "The Docker engine is not reachable: there is no socket at {path}. Is dockerd running?"
                 ))
             }
+            Error::RequestTimeoutError => {
+                self.forget_version();
+                AppError::EngineUnavailable(format!(
+                    "The Docker engine at {} did not answer in time.",
+                    self.endpoint
+                ))
+            }
+            Error::CertPathError { path } => AppError::EngineUnavailable(format!(
+                "The TLS file {} for the Docker engine at {} cannot be read.",
+                path.display(),
+                self.endpoint
+            )),
+            Error::CertParseError { path } => AppError::EngineUnavailable(format!(
+                "The TLS file {} for the Docker engine at {} is not a PEM certificate or key.",
+                path.display(),
+                self.endpoint
+            )),
             Error::JsonDataError { .. } | Error::JsonSerdeError { .. } => {
                 AppError::internal(format_args!(
                     "unexpected answer from the Docker engine at {}",

@@ -10,14 +10,17 @@ use super::docker::DockerEngine;
 use super::error::AppError;
 use super::metrics::Metrics;
 use crate::auth::service::Auth;
+use crate::containers::fleet::Fleet;
 use crate::tasks::service::Tasks;
 
 #[derive(Clone)]
 pub struct AppState {
     /// The one SQLite pool of the process.
     pub db: SqlitePool,
-    /// The local Docker engine (more hosts come with the containers area).
+    /// The local Docker engine (the `docker.host` setting).
     pub docker: DockerEngine,
+    /// Every Docker host, the local one first, and the last snapshot of each.
+    pub fleet: Arc<Fleet>,
     /// Long work with progress, see `crate::tasks`.
     pub tasks: Tasks,
     /// Counters for `/metrics`.
@@ -39,6 +42,7 @@ impl AppState {
             auth: Arc::new(auth),
             tasks: Tasks::new(db.clone()),
             db,
+            fleet: Arc::new(Fleet::new(docker.clone())),
             docker,
             metrics: Arc::new(Metrics::new()),
             leptos_options,

@@ -5,12 +5,11 @@ use leptos_meta::Title;
 
 use super::api::{get_overview, MeasureDiskUse};
 use super::{ContainerRow, DiskUse, EngineFacts, EngineStatus, Overview};
-use crate::core::error::AppError;
 use crate::tasks::pages::TaskProgress;
 use crate::tasks::{TaskSnapshot, TaskStatus};
 use crate::ui::form::ActionForm;
 use crate::ui::format::{bytes, Time};
-use crate::ui::layout::ErrorNote;
+use crate::ui::layout::{keep_fresh, ErrorNote};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -22,7 +21,8 @@ pub fn OverviewPage() -> impl IntoView {
             overview.refetch();
         }
     });
-    keep_fresh(overview);
+    // Containers that start or stop, and an engine that comes back, show without a reload.
+    keep_fresh(overview, std::time::Duration::from_secs(3));
     let on_measured = Callback::new(move |_: TaskSnapshot| overview.refetch());
 
     view! {
@@ -36,22 +36,6 @@ pub fn OverviewPage() -> impl IntoView {
         </Transition>
     }
 }
-
-/// In the browser, read the overview again every few seconds, so containers that start
-/// or stop, and an engine that goes away or comes back, show up without a reload.
-#[cfg(feature = "hydrate")]
-fn keep_fresh(overview: Resource<Result<Overview, AppError>>) {
-    use std::time::Duration;
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || overview.refetch(), Duration::from_secs(3));
-        if let Ok(handle) = handle {
-            on_cleanup(move || handle.clear());
-        }
-    });
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn keep_fresh(_overview: Resource<Result<Overview, AppError>>) {}
 
 #[component]
 fn OverviewBody(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bollard::models::{ContainerSummary, Port};
+use bollard::models::ContainerSummary;
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use chrono::Utc;
 
@@ -170,110 +170,18 @@ fn count(value: Option<i64>) -> u64 {
 }
 
 fn container_row(summary: ContainerSummary) -> ContainerRow {
+    use crate::containers::service::{container_name, health_from_status, ports_text};
     let status = summary.status.unwrap_or_default();
-    let mut ports: Vec<String> = summary
-        .ports
-        .unwrap_or_default()
-        .iter()
-        .map(port_text)
-        .collect();
-    ports.sort();
-    ports.dedup();
     ContainerRow {
         id: summary.id.unwrap_or_default().chars().take(12).collect(),
-        name: summary
-            .names
-            .unwrap_or_default()
-            .first()
-            .map(|name| name.trim_start_matches('/').to_owned())
-            .unwrap_or_default(),
+        name: container_name(summary.names.as_deref()),
         image: summary.image.unwrap_or_default(),
         state: summary
             .state
             .map(|state| state.to_string())
             .unwrap_or_default(),
         health: health_from_status(&status),
-        ports,
+        ports: ports_text(summary.ports.as_deref().unwrap_or_default()),
         status,
-    }
-}
-
-/// The list endpoint carries health only inside the status text, `Up 3 minutes (healthy)`;
-/// reading it there spares one inspect call per container.
-fn health_from_status(status: &str) -> Option<String> {
-    let inside = status.rsplit_once('(')?.1.strip_suffix(')')?;
-    match inside {
-        "healthy" | "unhealthy" => Some(inside.to_owned()),
-        "health: starting" => Some("starting".to_owned()),
-        _ => None,
-    }
-}
-
-fn port_text(port: &Port) -> String {
-    let protocol = port
-        .typ
-        .map(|typ| typ.to_string())
-        .unwrap_or_else(|| "tcp".to_owned());
-    match port.public_port {
-        Some(public) => {
-            let ip = port.ip.as_deref().unwrap_or("0.0.0.0");
-            // IPv6 addresses are bracketed so the port stays readable.
-            let ip = if ip.contains(':') {
-                format!("[{ip}]")
-            } else {
-                ip.to_owned()
-            };
-            format!("{ip}:{public}→{}/{protocol}", port.private_port)
-        }
-        None => format!("{}/{protocol}", port.private_port),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bollard::models::PortTypeEnum;
-
-    #[test]
-    fn health_is_read_from_the_status_text() {
-        assert_eq!(
-            health_from_status("Up 3 minutes (healthy)").as_deref(),
-            Some("healthy")
-        );
-        assert_eq!(
-            health_from_status("Up 1 second (health: starting)").as_deref(),
-            Some("starting")
-        );
-        assert_eq!(
-            health_from_status("Up 2 hours (unhealthy)").as_deref(),
-            Some("unhealthy")
-        );
-        assert_eq!(health_from_status("Up 2 hours"), None);
-        assert_eq!(health_from_status("Exited (0) 5 minutes ago"), None);
-    }
-
-    #[test]
-    fn ports_read_like_docker_ps() {
-        let published = Port {
-            ip: Some("127.0.0.1".into()),
-            private_port: 80,
-            public_port: Some(8080),
-            typ: Some(PortTypeEnum::TCP),
-        };
-        assert_eq!(port_text(&published), "127.0.0.1:8080→80/tcp");
-        let v6 = Port {
-            ip: Some("::".into()),
-            private_port: 53,
-            public_port: Some(5353),
-            typ: Some(PortTypeEnum::UDP),
-        };
-        assert_eq!(port_text(&v6), "[::]:5353→53/udp");
-        let exposed = Port {
-            ip: None,
-            private_port: 11434,
-            public_port: None,
-            typ: None,
-        };
-        assert_eq!(port_text(&exposed), "11434/tcp");
     }
 }

@@ -12,6 +12,7 @@ use crate::ui::paths::{base_path, href, strip_base};
 /// work and that the user may open; the server enforces the same roles on its own.
 const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/", "Overview", Role::Viewer),
+    ("/containers", "Containers", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
     ("/users", "Users", Role::Admin),
 ];
@@ -59,4 +60,20 @@ pub fn Layout(children: Children) -> impl IntoView {
 #[component]
 pub fn ErrorNote(message: String) -> impl IntoView {
     view! { <p class="error-note" role="alert">{message}</p> }
+}
+
+/// In the browser, reads `resource` again every `every`, so a page follows what changes
+/// on the server without a reload. Nothing happens on the server or without JavaScript.
+pub fn keep_fresh<T>(resource: Resource<T>, every: std::time::Duration)
+where
+    T: Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || resource.refetch(), every) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (resource, every);
 }

@@ -218,12 +218,7 @@ pub struct TestContainer {
 impl TestContainer {
     /// Creates and starts `sleep` in the test image, optionally with a health check.
     pub async fn start(docker: &Docker, prefix: &str, with_health: bool) -> Self {
-        ensure_test_image(docker).await;
-        let name = unique_name(prefix);
         let body = ContainerCreateBody {
-            image: Some(TEST_IMAGE.to_owned()),
-            cmd: Some(vec!["/bin/busybox".into(), "sleep".into(), "600".into()]),
-            labels: Some([("caretaker.test".to_owned(), "1".to_owned())].into()),
             healthcheck: with_health.then(|| HealthConfig {
                 test: Some(vec!["CMD".into(), "/bin/busybox".into(), "true".into()]),
                 interval: Some(500_000_000),
@@ -234,6 +229,18 @@ impl TestContainer {
             }),
             ..Default::default()
         };
+        Self::start_with(docker, prefix, body).await
+    }
+
+    /// Creates and starts a container of the test image from `body`; the image, a
+    /// `sleep 600` command when `body` has none, and the test label are filled in.
+    pub async fn start_with(docker: &Docker, prefix: &str, mut body: ContainerCreateBody) -> Self {
+        ensure_test_image(docker).await;
+        let name = unique_name(prefix);
+        body.image = Some(TEST_IMAGE.to_owned());
+        body.cmd
+            .get_or_insert_with(|| vec!["/bin/busybox".into(), "sleep".into(), "600".into()]);
+        body.labels = Some([("caretaker.test".to_owned(), "1".to_owned())].into());
         let options = CreateContainerOptionsBuilder::new().name(&name).build();
         docker.create_container(Some(options), body).await.unwrap();
         docker
