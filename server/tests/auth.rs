@@ -641,7 +641,13 @@ async fn every_server_function_and_route_checks_the_role() {
     }
 
     // Pages: anonymous users go to the login page; viewers see all but the admin's.
-    for page in ["/", "/containers", "/containers/local/abc", "/audit", "/users"] {
+    for page in [
+        "/",
+        "/containers",
+        "/containers/local/abc",
+        "/audit",
+        "/users",
+    ] {
         assert_eq!(location(&get(router, page).await), "/login", "{page}");
     }
     assert_eq!(

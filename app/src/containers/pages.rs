@@ -14,6 +14,7 @@ use super::{
     ContainerAction, ContainerDetails, ContainerFilter, ContainerList, ContainerRow, HostStatus,
     LogLine, Usage, DEFAULT_TAIL, MAX_TAIL,
 };
+use crate::core::error::AppError;
 use crate::ui::form::ActionForm;
 use crate::ui::format::{bytes, Time};
 use crate::ui::layout::{keep_fresh, ErrorNote};
@@ -250,6 +251,8 @@ fn ContainerTable(
                                 {actions.map(|actions| view! { <td>{actions}</td> })}
                             </tr>
                         }
+                        // Erased: the row's full type is deep enough to overflow the compiler.
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>
@@ -298,6 +301,7 @@ fn ContainerActions(
                 <button type="submit" aria-label=format!("{label} {name}")>{label}</button>
             </ActionForm>
         }
+        .into_any()
     };
     view! {
         <div class="actions">
@@ -350,6 +354,11 @@ pub fn ContainerPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Asking the engine…"</p> }>
             {move || details.get().map(|answer| match answer {
                 Ok(details) => view! { <DetailsBody details act/> }.into_any(),
+                // Most often: it was just removed, here or elsewhere.
+                Err(AppError::NotFound(_)) => view! {
+                    <h1>"Container not found"</h1>
+                    <p class="empty">"This container does not exist (any more) on this host. " <a href=href("/containers")>"See all containers"</a> "."</p>
+                }.into_any(),
                 Err(error) => view! { <ErrorNote message=error.to_string()/> }.into_any(),
             })}
         </Transition>
@@ -391,7 +400,7 @@ fn DetailsBody(details: ContainerDetails, act: ServerAction<ActOnContainer>) -> 
             <h2 id="summary-title" class="visually-hidden">"Summary"</h2>
             <dl class="facts">
                 <div><dt>"Host"</dt><dd>{details.host_name.clone()}</dd></div>
-                <div><dt>"Image"</dt><dd><code>{details.image.clone()}</code><br/><code class="muted small">{details.image_id.clone()}</code></dd></div>
+                <div><dt>"Image"</dt><dd><code>{details.image.clone()}</code><br/><code class="muted small" title=details.image_id.clone()>{details.image_id.chars().take(19).collect::<String>()}</code></dd></div>
                 <div><dt>"Created"</dt><dd>{details.created.map(|at| view! { <Time at/> })}</dd></div>
                 <div><dt>"Started"</dt><dd>{details.started_at.map(|at| view! { <Time at/> })}</dd></div>
                 <div><dt>"CPU"</dt><dd class="big" data-cpu>{cpu_text(details.usage)}</dd></div>
