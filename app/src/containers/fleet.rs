@@ -20,8 +20,10 @@ use crate::core::error::AppError;
 
 /// How often the background worker refreshes every host.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
-/// Stats calls one host answers at the same time during a refresh.
-const STATS_CONCURRENCY: usize = 16;
+/// Stats calls one host answers at the same time during a refresh. dockerd samples every
+/// container once a second and answers each stats call at its next sample, so calls made
+/// together finish together: one call after another would take a second each.
+const STATS_CONCURRENCY: usize = 128;
 
 #[derive(Clone)]
 pub struct Host {

@@ -2,6 +2,8 @@
 //! the router, and containers on the real Docker engine.
 #![allow(dead_code)] // Each test file uses a different part of these helpers.
 
+pub mod engines;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
