@@ -15,6 +15,7 @@ pub mod auth;
 pub mod containers;
 pub mod core;
 pub mod overview;
+pub mod services;
 pub mod tasks;
 pub mod ui;
 
@@ -55,6 +56,9 @@ pub fn App() -> impl IntoView {
                     // without JavaScript.
                     <Route path=path!("/") view=overview::pages::OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/containers") view=containers::pages::ContainersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/containers/services") view=services::pages::ServicesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/containers/services/new") view=services::pages::NewServicePage ssr=SsrMode::Async/>
+                    <Route path=path!("/containers/services/:id") view=services::pages::ServicePage ssr=SsrMode::Async/>
                     <Route path=path!("/containers/:host/:id") view=containers::pages::ContainerPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>

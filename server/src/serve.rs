@@ -30,7 +30,9 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
         .context("preparing the session table")?;
     let docker = DockerEngine::new(config.docker_host.clone(), config.docker_timeout);
     let auth = Auth::new(auth_settings(config), sessions);
-    let state = AppState::new(pool, docker, leptos_options(config), auth);
+    let secrets = app::core::secrets::SecretBox::open(&config.data_dir)
+        .with_context(|| format!("reading the secret key in {}", config.data_dir.display()))?;
+    let state = AppState::new(pool, docker, leptos_options(config), auth, secrets);
     state.tasks.recover_after_restart().await?;
     app::containers::service::load_hosts(&state).await?;
     Ok(state)

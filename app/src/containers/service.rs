@@ -100,7 +100,7 @@ pub async fn list(state: &AppState, filter: &ContainerFilter) -> ContainerList {
     }
 }
 
-pub(super) fn host(state: &AppState, host_id: &str) -> Result<Host, AppError> {
+pub(crate) fn host(state: &AppState, host_id: &str) -> Result<Host, AppError> {
     state
         .fleet
         .host(host_id)
@@ -109,7 +109,7 @@ pub(super) fn host(state: &AppState, host_id: &str) -> Result<Host, AppError> {
 
 /// Docker's container ids are hex; names are `[a-zA-Z0-9][a-zA-Z0-9_.-]*`. Anything else
 /// never reaches the engine.
-pub(super) fn checked_container(reference: &str) -> Result<&str, AppError> {
+pub(crate) fn checked_container(reference: &str) -> Result<&str, AppError> {
     let valid = !reference.is_empty()
         && reference.len() <= 128
         && reference

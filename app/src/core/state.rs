@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use super::docker::DockerEngine;
 use super::error::AppError;
 use super::metrics::Metrics;
+use super::secrets::SecretBox;
 use crate::auth::service::Auth;
 use crate::containers::fleet::Fleet;
 use crate::tasks::service::Tasks;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub db: SqlitePool,
     /// The local Docker engine (the `docker.host` setting).
     pub docker: DockerEngine,
+    /// Seals secret values kept in the database (service environment).
+    pub secrets: Arc<SecretBox>,
     /// Every Docker host, the local one first, and the last snapshot of each.
     pub fleet: Arc<Fleet>,
     /// Long work with progress, see `crate::tasks`.
@@ -37,8 +40,10 @@ impl AppState {
         docker: DockerEngine,
         leptos_options: LeptosOptions,
         auth: Auth,
+        secrets: SecretBox,
     ) -> Self {
         Self {
+            secrets: Arc::new(secrets),
             auth: Arc::new(auth),
             tasks: Tasks::new(db.clone()),
             db,

@@ -1,0 +1,139 @@
+//! Services: named applications (`ollama`, `open-webui`) whose container definition is
+//! kept in caretaker, created in forms, imported from docker-compose files, exported back,
+//! or adopted from a running container.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod compose;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod validate;
+
+/// Everything needed to run a service's container, except secret values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceSpec {
+    pub name: String,
+    /// The image without its tag: `ollama/ollama`, `ghcr.io/open-webui/open-webui`.
+    pub image: String,
+    /// The tag deployed by default: `latest`, `0.3.12`.
+    pub tag: String,
+    /// The command as separate arguments; empty: the image's own.
+    pub command: Vec<String>,
+    /// Plain environment variables.
+    pub env: Vec<(String, String)>,
+    /// Names of the secret environment variables (their values are stored apart).
+    pub secret_names: Vec<String>,
+    pub ports: Vec<PortMapping>,
+    pub volumes: Vec<Mount>,
+    pub networks: Vec<String>,
+    pub labels: Vec<(String, String)>,
+    /// `no`, `always`, `unless-stopped` or `on-failure`.
+    pub restart: String,
+    pub healthcheck: Option<Healthcheck>,
+    /// GPUs to reserve (NVIDIA); `None`: none.
+    pub gpus: Option<GpuRequest>,
+    /// Services that must be running first.
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortMapping {
+    /// The host address to publish on; `None`: every address.
+    pub host_ip: Option<String>,
+    pub host_port: u16,
+    pub container_port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    /// An absolute host path, or the name of a Docker volume.
+    pub source: String,
+    /// An absolute path inside the container.
+    pub target: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Healthcheck {
+    /// As Docker takes it: `["CMD", "curl", "-f", "http://localhost/"]` or
+    /// `["CMD-SHELL", "…"]`.
+    pub test: Vec<String>,
+    pub interval_secs: u32,
+    pub timeout_secs: u32,
+    pub retries: u32,
+    pub start_period_secs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpuRequest {
+    /// `None`: all GPUs.
+    pub count: Option<u32>,
+}
+
+/// A service as the list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub id: i64,
+    pub name: String,
+    pub host_id: String,
+    pub image: String,
+    pub tag: String,
+    pub ports: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One service with its definition, for the service page and the edit form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceView {
+    pub id: i64,
+    pub host_id: String,
+    pub spec: ServiceSpec,
+    pub form: ServiceForm,
+    pub compose: String,
+    pub actions_allowed: bool,
+}
+
+/// The create and edit form: one text field per part, one entry per line (see
+/// `validate` for what each line may be). Secret values are never sent back to the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceForm {
+    pub name: String,
+    pub host: String,
+    /// `image:tag`.
+    pub image: String,
+    pub command: String,
+    pub env: String,
+    /// `NAME=value`; on edit, `NAME` alone keeps the stored value.
+    pub secrets: String,
+    pub ports: String,
+    pub volumes: String,
+    pub networks: String,
+    pub labels: String,
+    pub restart: String,
+    /// Docker's test as one line: `CMD curl -f http://localhost/` or `CMD-SHELL …`.
+    pub health_test: String,
+    pub health_interval: String,
+    pub gpus: String,
+    pub depends_on: String,
+}
+
+/// What importing a compose file did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub created: Vec<String>,
+    /// Compose keys caretaker does not use, named, so nothing is dropped silently.
+    pub ignored: Vec<String>,
+}
+
+pub const RESTART_POLICIES: &[&str] = &["no", "always", "unless-stopped", "on-failure"];

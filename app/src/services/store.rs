@@ -1,0 +1,191 @@
+//! The SQL of services: definitions and their sealed secrets.
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use super::{ServiceSpec, ServiceSummary};
+use crate::core::error::AppError;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    host_id: String,
+    spec: String,
+    updated_at: i64,
+}
+
+/// A stored service: its id, host and definition.
+#[derive(Debug, Clone)]
+pub struct StoredService {
+    pub id: i64,
+    pub host_id: String,
+    pub spec: ServiceSpec,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Row {
+    fn into_stored(self) -> Result<StoredService, AppError> {
+        Ok(StoredService {
+            spec: serde_json::from_str(&self.spec).map_err(AppError::internal)?,
+            id: self.id,
+            host_id: self.host_id,
+            updated_at: Utc
+                .timestamp_millis_opt(self.updated_at)
+                .single()
+                .unwrap_or_default(),
+        })
+    }
+}
+
+pub async fn list(pool: &SqlitePool) -> Result<Vec<ServiceSummary>, AppError> {
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT id, host_id, spec, updated_at FROM services ORDER BY name")
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter()
+        .map(|row| {
+            let stored = row.into_stored()?;
+            Ok(ServiceSummary {
+                id: stored.id,
+                name: stored.spec.name.clone(),
+                host_id: stored.host_id,
+                image: stored.spec.image.clone(),
+                tag: stored.spec.tag.clone(),
+                ports: stored
+                    .spec
+                    .ports
+                    .iter()
+                    .map(super::validate::port_text)
+                    .collect(),
+                updated_at: stored.updated_at,
+            })
+        })
+        .collect()
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<StoredService>, AppError> {
+    let row: Option<Row> =
+        sqlx::query_as("SELECT id, host_id, spec, updated_at FROM services WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    row.map(Row::into_stored).transpose()
+}
+
+/// Adds a service; `Ok(None)` when the name is taken.
+pub async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    host_id: &str,
+    spec: &ServiceSpec,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let json = serde_json::to_string(spec).map_err(AppError::internal)?;
+    let done = sqlx::query(
+        "INSERT INTO services (name, host_id, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(&spec.name)
+    .bind(host_id)
+    .bind(json)
+    .bind(now.timestamp_millis())
+    .bind(now.timestamp_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok((done.rows_affected() == 1).then(|| done.last_insert_rowid()))
+}
+
+/// Replaces a service's definition; `Ok(false)` when the new name belongs to another.
+pub async fn update(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    host_id: &str,
+    spec: &ServiceSpec,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM services WHERE name = ? AND id != ?")
+            .bind(&spec.name)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if taken.is_some() {
+        return Ok(false);
+    }
+    let json = serde_json::to_string(spec).map_err(AppError::internal)?;
+    sqlx::query("UPDATE services SET name = ?, host_id = ?, spec = ?, updated_at = ? WHERE id = ?")
+        .bind(&spec.name)
+        .bind(host_id)
+        .bind(json)
+        .bind(now.timestamp_millis())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
+/// Deletes a service (and its secrets); its name when it existed.
+pub async fn delete(pool: &SqlitePool, id: i64) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("DELETE FROM services WHERE id = ? RETURNING name")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub async fn set_secret(
+    tx: &mut Transaction<'_, Sqlite>,
+    service_id: i64,
+    name: &str,
+    sealed: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO service_secrets (service_id, name, sealed) VALUES (?, ?, ?)
+         ON CONFLICT (service_id, name) DO UPDATE SET sealed = excluded.sealed",
+    )
+    .bind(service_id)
+    .bind(name)
+    .bind(sealed)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The names of the secrets stored for a service.
+pub async fn secret_names(
+    tx: &mut Transaction<'_, Sqlite>,
+    service_id: i64,
+) -> Result<Vec<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM service_secrets WHERE service_id = ? ORDER BY name")
+            .bind(service_id)
+            .fetch_all(&mut **tx)
+            .await?,
+    )
+}
+
+pub async fn delete_secret(
+    tx: &mut Transaction<'_, Sqlite>,
+    service_id: i64,
+    name: &str,
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM service_secrets WHERE service_id = ? AND name = ?")
+        .bind(service_id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Every secret of a service, sealed.
+pub async fn sealed_secrets(
+    pool: &SqlitePool,
+    service_id: i64,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT name, sealed FROM service_secrets WHERE service_id = ? ORDER BY name",
+    )
+    .bind(service_id)
+    .fetch_all(pool)
+    .await?)
+}
