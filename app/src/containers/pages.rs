@@ -15,6 +15,7 @@ use super::{
     LogLine, Usage, DEFAULT_TAIL, MAX_TAIL,
 };
 use crate::core::error::AppError;
+use crate::services::api::AdoptContainer;
 use crate::ui::form::ActionForm;
 use crate::ui::format::{bytes, Time};
 use crate::ui::layout::{keep_fresh, ErrorNote};
@@ -51,6 +52,7 @@ pub fn ContainersPage() -> impl IntoView {
     view! {
         <Title text="Containers · caretaker"/>
         <h1>"Containers"</h1>
+        <p><a href=href("/containers/services")>"Services"</a> " — the applications caretaker deploys, with their definitions."</p>
         {move || act.value().get().and_then(Result::err).map(|error| view! { <ErrorNote message=error.to_string()/> })}
         <Transition fallback=|| view! { <p class="muted">"Reading the hosts…"</p> }>
             {move || list.get().map(|answer| match answer {
@@ -385,9 +387,20 @@ pub fn ContainerPage() -> impl IntoView {
 
 #[component]
 fn DetailsBody(details: ContainerDetails, act: ServerAction<ActOnContainer>) -> impl IntoView {
+    let adopt = ServerAction::<AdoptContainer>::new();
+    let (host_id, id) = (details.host_id.clone(), details.id.clone());
     let actions = details.actions_allowed.then(|| {
         view! {
             <ContainerActions host=details.host_id.clone() id=details.id.clone() name=details.name.clone() state=details.state.clone() act/>
+            <ActionForm action=adopt attr:class="inline">
+                <input type="hidden" name="host" value=host_id/>
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="secondary">"Adopt as a service"</button>
+            </ActionForm>
+            {move || adopt.value().get().map(|answer| match answer {
+                Ok(service) => view! { <p role="status">"Adopted. " <a href=href(&format!("/containers/services/{service}"))>"Open the service"</a></p> }.into_any(),
+                Err(error) => view! { <ErrorNote message=error.to_string()/> }.into_any(),
+            })}
         }
     });
     let name = details.name.clone();

@@ -273,6 +273,10 @@ pub fn spec_of_container(
     for (private, bindings) in host_config.port_bindings.unwrap_or_default() {
         let (port, protocol) = private.split_once('/').unwrap_or((&private, "tcp"));
         for binding in bindings.unwrap_or_default() {
+            // Port 0 or none: Docker picked a free port, which cannot be asked for again.
+            if matches!(binding.host_port.as_deref(), None | Some("" | "0")) {
+                continue;
+            }
             let ip = binding
                 .host_ip
                 .filter(|ip| !ip.is_empty() && ip != "0.0.0.0");
