@@ -81,6 +81,36 @@ pub async fn adopt_container(host: String, id: String) -> Result<i64, AppError> 
     Ok(service)
 }
 
+/// Pulls a tag and starts it in the test slot (a task); answers the task's id.
+#[server(prefix = "/api", endpoint = "services/deploy")]
+pub async fn deploy_service(id: i64, tag: String) -> Result<String, AppError> {
+    use crate::auth::{policy, service::actor, Role};
+    let user = policy::require(Role::Admin)?;
+    let state = crate::core::state::app_state()?;
+    let actor = actor(&user, &policy::current_client());
+    super::deploy::start_deploy(&state, &actor, id, &tag).await
+}
+
+/// Puts the deployment waiting in the test slot into production.
+#[server(prefix = "/api", endpoint = "services/promote")]
+pub async fn promote_service(id: i64) -> Result<(), AppError> {
+    use crate::auth::{policy, service::actor, Role};
+    let user = policy::require(Role::Admin)?;
+    let state = crate::core::state::app_state()?;
+    let actor = actor(&user, &policy::current_client());
+    super::deploy::promote(&state, &actor, id).await
+}
+
+/// Goes back to the version kept at the last promote.
+#[server(prefix = "/api", endpoint = "services/roll-back")]
+pub async fn roll_back_service(id: i64) -> Result<(), AppError> {
+    use crate::auth::{policy, service::actor, Role};
+    let user = policy::require(Role::Admin)?;
+    let state = crate::core::state::app_state()?;
+    let actor = actor(&user, &policy::current_client());
+    super::deploy::roll_back(&state, &actor, id).await
+}
+
 /// Who may call each server function here (enforced by `auth::policy`).
 #[cfg(feature = "ssr")]
 pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
@@ -95,5 +125,8 @@ pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
         (DeleteService::PATH, Access::Role(Role::Admin)),
         (ImportCompose::PATH, Access::Role(Role::Admin)),
         (AdoptContainer::PATH, Access::Role(Role::Admin)),
+        (DeployService::PATH, Access::Role(Role::Admin)),
+        (PromoteService::PATH, Access::Role(Role::Admin)),
+        (RollBackService::PATH, Access::Role(Role::Admin)),
     ]
 };

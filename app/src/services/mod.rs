@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod compose;
+#[cfg(feature = "ssr")]
+pub mod deploy;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -38,6 +40,9 @@ pub struct ServiceSpec {
     /// `no`, `always`, `unless-stopped` or `on-failure`.
     pub restart: String,
     pub healthcheck: Option<Healthcheck>,
+    /// A path the deploy's health gate asks over HTTP on the first port (`/health`), for
+    /// images without a health check of their own.
+    pub health_path: Option<String>,
     /// GPUs to reserve (NVIDIA); `None`: none.
     pub gpus: Option<GpuRequest>,
     /// Services that must be running first.
@@ -100,8 +105,36 @@ pub struct ServiceView {
     pub spec: ServiceSpec,
     pub form: ServiceForm,
     pub compose: String,
+    pub deployments: Vec<Deployment>,
+    /// The newest deploy task, to follow while it runs.
+    pub deploy_task: Option<crate::tasks::TaskSnapshot>,
     pub actions_allowed: bool,
 }
+
+/// One deployment in a service's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: i64,
+    pub tag: String,
+    pub digest: Option<String>,
+    /// running, ready, failed, production, previous, retired, rolled back.
+    pub status: String,
+    pub actor: String,
+    pub message: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub promoted_at: Option<DateTime<Utc>>,
+}
+
+impl Deployment {
+    pub fn duration_secs(&self) -> Option<i64> {
+        self.finished_at
+            .map(|end| (end - self.started_at).num_seconds())
+    }
+}
+
+/// Task kind of a deploy.
+pub const DEPLOY_TASK: &str = "Deploy";
 
 /// The create and edit form: one text field per part, one entry per line (see
 /// `validate` for what each line may be). Secret values are never sent back to the page.
@@ -124,6 +157,8 @@ pub struct ServiceForm {
     /// Docker's test as one line: `CMD curl -f http://localhost/` or `CMD-SHELL …`.
     pub health_test: String,
     pub health_interval: String,
+    /// `/health`: asked over HTTP on the first port by the deploy's health gate.
+    pub health_path: String,
     pub gpus: String,
     pub depends_on: String,
 }

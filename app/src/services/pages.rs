@@ -6,9 +6,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::api::{
-    get_service, list_services, CreateService, DeleteService, ImportCompose, UpdateService,
+    get_service, list_services, CreateService, DeleteService, DeployService, ImportCompose,
+    PromoteService, RollBackService, UpdateService,
 };
-use super::{ServiceForm, ServiceSummary, ServiceView, RESTART_POLICIES};
+use super::{Deployment, ServiceForm, ServiceSummary, ServiceView, RESTART_POLICIES};
+use crate::tasks::pages::TaskProgress;
+use crate::tasks::TaskSnapshot;
 use crate::ui::form::ActionForm;
 use crate::ui::format::Time;
 use crate::ui::layout::ErrorNote;
@@ -124,6 +127,8 @@ fn ServiceFields(form: ServiceForm, editing: bool) -> impl IntoView {
         <input id="service-health" name="form[health_test]" value=form.health_test.clone() placeholder="CMD curl -f http://localhost:8080/health"/>
         <label for="service-health-interval">"Check every"</label>
         <input id="service-health-interval" name="form[health_interval]" value=form.health_interval.clone() placeholder="30s"/>
+        <label for="service-health-path">"HTTP check"</label>
+        <input id="service-health-path" name="form[health_path]" value=form.health_path.clone() placeholder="/health (asked on the first port when deploying)"/>
         <label for="service-gpus">"GPUs"</label>
         <input id="service-gpus" name="form[gpus]" value=form.gpus.clone() placeholder="empty: none; all; or a number"/>
         <label for="service-depends">"Depends on"</label>
@@ -161,29 +166,53 @@ pub fn ServicePage() -> impl IntoView {
                 .unwrap_or(0)
         })
     };
-    let update = ServerAction::<UpdateService>::new();
-    let delete = ServerAction::<DeleteService>::new();
+    let actions = ServiceActions {
+        update: ServerAction::new(),
+        delete: ServerAction::new(),
+        deploy: ServerAction::new(),
+        promote: ServerAction::new(),
+        roll_back: ServerAction::new(),
+    };
     let service = Resource::new(
-        move || (id(), update.version().get()),
-        |(id, _)| get_service(id),
+        move || {
+            (
+                id(),
+                actions.update.version().get(),
+                actions.deploy.version().get(),
+                actions.promote.version().get(),
+                actions.roll_back.version().get(),
+            )
+        },
+        |(id, ..)| get_service(id),
     );
+    let refetch = Callback::new(move |_: TaskSnapshot| service.refetch());
     view! {
         <Title text="Service · caretaker"/>
         <p><a href=href("/containers/services")>"← Services"</a></p>
         <Transition fallback=|| view! { <p class="muted">"Reading the service…"</p> }>
             {move || service.get().map(|answer| match answer {
-                Ok(view) => view! { <ServiceBody view update delete/> }.into_any(),
+                Ok(view) => view! { <ServiceBody view actions refetch/> }.into_any(),
                 Err(error) => view! { <ErrorNote message=error.to_string()/> }.into_any(),
             })}
         </Transition>
     }
 }
 
+/// What an admin can do on a service's page.
+#[derive(Clone, Copy)]
+struct ServiceActions {
+    update: ServerAction<UpdateService>,
+    delete: ServerAction<DeleteService>,
+    deploy: ServerAction<DeployService>,
+    promote: ServerAction<PromoteService>,
+    roll_back: ServerAction<RollBackService>,
+}
+
 #[component]
 fn ServiceBody(
     view: ServiceView,
-    update: ServerAction<UpdateService>,
-    delete: ServerAction<DeleteService>,
+    actions: ServiceActions,
+    refetch: Callback<TaskSnapshot>,
 ) -> impl IntoView {
     let ServiceView {
         id,
@@ -191,8 +220,14 @@ fn ServiceBody(
         spec,
         form,
         compose,
+        deployments,
+        deploy_task,
         actions_allowed,
     } = view;
+    let ServiceActions { update, delete, .. } = actions;
+    let deploys = view! {
+        <DeploySection id default_tag=spec.tag.clone() deployments deploy_task actions actions_allowed refetch/>
+    };
     let name = spec.name.clone();
     let editor = actions_allowed.then(|| view! {
         <section class="card" aria-labelledby="edit-title">
@@ -230,6 +265,121 @@ fn ServiceBody(
             <h3>"As docker-compose"</h3>
             <pre class="compose" data-compose>{compose}</pre>
         </section>
+        {deploys}
         {editor}
     }
+}
+
+#[component]
+fn DeploySection(
+    id: i64,
+    default_tag: String,
+    deployments: Vec<Deployment>,
+    deploy_task: Option<TaskSnapshot>,
+    actions: ServiceActions,
+    actions_allowed: bool,
+    refetch: Callback<TaskSnapshot>,
+) -> impl IntoView {
+    let ServiceActions {
+        deploy,
+        promote,
+        roll_back,
+        ..
+    } = actions;
+    let in_test = deployments.iter().find(|d| d.status == "ready").cloned();
+    let production = deployments
+        .iter()
+        .find(|d| d.status == "production")
+        .cloned();
+    let previous = deployments.iter().find(|d| d.status == "previous").cloned();
+    let running = deploy_task.filter(|task| !task.status.is_finished());
+    let errors = move || {
+        [
+            deploy.value().get().and_then(Result::err),
+            promote.value().get().and_then(Result::err),
+            roll_back.value().get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|error| view! { <ErrorNote message=error.to_string()/> })
+        .collect_view()
+    };
+    let describe = |deployment: &Deployment| {
+        format!(
+            "{} ({})",
+            deployment.tag,
+            deployment
+                .digest
+                .as_deref()
+                .map_or("no digest", |d| &d[..d.len().min(19)])
+        )
+    };
+    view! {
+        <section class="card" aria-labelledby="deploy-title">
+            <h2 id="deploy-title">"Deploys"</h2>
+            <dl class="config">
+                <dt>"Production"</dt>
+                <dd data-slot="production">{production.as_ref().map_or_else(|| "nothing deployed by caretaker yet".to_owned(), describe)}</dd>
+                <dt>"Test slot"</dt>
+                <dd data-slot="test">{in_test.as_ref().map_or_else(|| "empty".to_owned(), describe)}</dd>
+                <dt>"Kept for roll back"</dt>
+                <dd data-slot="previous">{previous.as_ref().map_or_else(|| "none".to_owned(), describe)}</dd>
+            </dl>
+            {running.map(|task| view! { <TaskProgress task on_finished=refetch/> })}
+            {actions_allowed.then(|| view! {
+                <div class="actions">
+                    <ActionForm action=deploy attr:class="inline-form">
+                        <input type="hidden" name="id" value=id.to_string()/>
+                        <label>"Tag " <input name="tag" value=default_tag.clone() required/></label>
+                        <button type="submit">"Deploy to the test slot"</button>
+                    </ActionForm>
+                    {in_test.is_some().then(|| view! {
+                        <ActionForm action=promote attr:class="inline">
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <button type="submit">"Promote to production"</button>
+                        </ActionForm>
+                    })}
+                    {previous.is_some().then(|| view! {
+                        <details class="confirm">
+                            <summary>"Roll back…"</summary>
+                            <p class="small">"Production is replaced by the version kept at the last promote."</p>
+                            <ActionForm action=roll_back>
+                                <input type="hidden" name="id" value=id.to_string()/>
+                                <button type="submit" class="danger">"Yes, roll back"</button>
+                            </ActionForm>
+                        </details>
+                    })}
+                </div>
+            })}
+            {errors}
+            <h3>"History"</h3>
+            <DeploymentTable deployments/>
+        </section>
+    }
+}
+
+#[component]
+fn DeploymentTable(deployments: Vec<Deployment>) -> impl IntoView {
+    if deployments.is_empty() {
+        return view! { <p class="empty">"No deploys yet. Choose a tag and deploy it to the test slot; promote it once it is healthy."</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table class="deployments">
+                <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Tag"</th><th scope="col">"Digest"</th><th scope="col">"Result"</th><th scope="col">"Took"</th></tr></thead>
+                <tbody>
+                    {deployments.into_iter().map(|deployment| view! {
+                        <tr data-deployment=deployment.id.to_string() data-status=deployment.status.clone()>
+                            <td><Time at=deployment.started_at/></td>
+                            <td>{deployment.actor.clone()}</td>
+                            <td><code>{deployment.tag.clone()}</code></td>
+                            <td><code class="small" title=deployment.digest.clone().unwrap_or_default()>{deployment.digest.as_deref().map(|d| d[..d.len().min(19)].to_owned())}</code></td>
+                            <td><strong>{deployment.status.clone()}</strong><br/><span class="small muted">{deployment.message.clone()}</span></td>
+                            <td>{deployment.duration_secs().map(|s| format!("{s} s"))}</td>
+                        </tr>
+                    }.into_any()).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }.into_any()
 }

@@ -26,6 +26,11 @@ pub async fn view(state: &AppState, id: i64) -> Result<ServiceView, AppError> {
     let stored = get(state, id).await?;
     Ok(ServiceView {
         id,
+        deployments: store::deployments(&state.db, id).await?,
+        deploy_task: state
+            .tasks
+            .latest(super::DEPLOY_TASK, &stored.spec.name, None)
+            .await?,
         form: validate::form_of(&stored.spec, &stored.host_id),
         compose: compose::export(&stored.spec),
         host_id: stored.host_id,

@@ -189,3 +189,182 @@ pub async fn sealed_secrets(
     .fetch_all(pool)
     .await?)
 }
+
+#[derive(sqlx::FromRow)]
+struct DeploymentRow {
+    id: i64,
+    tag: String,
+    digest: Option<String>,
+    status: String,
+    actor: String,
+    message: String,
+    started_at: i64,
+    finished_at: Option<i64>,
+    promoted_at: Option<i64>,
+}
+
+fn time(millis: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(millis)
+        .single()
+        .unwrap_or_default()
+}
+
+impl From<DeploymentRow> for super::Deployment {
+    fn from(row: DeploymentRow) -> Self {
+        Self {
+            id: row.id,
+            tag: row.tag,
+            digest: row.digest,
+            status: row.status,
+            actor: row.actor,
+            message: row.message,
+            started_at: time(row.started_at),
+            finished_at: row.finished_at.map(time),
+            promoted_at: row.promoted_at.map(time),
+        }
+    }
+}
+
+const DEPLOYMENT_COLUMNS: &str =
+    "id, tag, digest, status, actor, message, started_at, finished_at, promoted_at";
+
+/// A service's deployments, newest first.
+pub async fn deployments(
+    pool: &SqlitePool,
+    service_id: i64,
+) -> Result<Vec<super::Deployment>, AppError> {
+    let rows: Vec<DeploymentRow> = sqlx::query_as(&format!(
+        "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE service_id = ? ORDER BY id DESC LIMIT 50"
+    ))
+    .bind(service_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The newest deployment of a service in `status`, with the reference it runs as.
+pub async fn deployment_in(
+    pool: &SqlitePool,
+    service_id: i64,
+    status: &str,
+) -> Result<Option<(super::Deployment, Option<String>)>, AppError> {
+    let row: Option<DeploymentRow> = sqlx::query_as(&format!(
+        "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE service_id = ? AND status = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(service_id)
+    .bind(status)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let image_ref: Option<String> =
+        sqlx::query_scalar("SELECT image_ref FROM deployments WHERE id = ?")
+            .bind(row.id)
+            .fetch_one(pool)
+            .await?;
+    Ok(Some((row.into(), image_ref)))
+}
+
+pub async fn start_deployment(
+    pool: &SqlitePool,
+    service_id: i64,
+    tag: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    // A deploy that a restart or a cancel cut short is over.
+    sqlx::query(
+        "UPDATE deployments SET status = 'failed', message = 'Interrupted before it finished.', finished_at = ?
+         WHERE service_id = ? AND status = 'running'",
+    )
+    .bind(now.timestamp_millis())
+    .bind(service_id)
+    .execute(pool)
+    .await?;
+    let done = sqlx::query(
+        "INSERT INTO deployments (service_id, tag, status, actor, started_at) VALUES (?, ?, 'running', ?, ?)",
+    )
+    .bind(service_id)
+    .bind(tag)
+    .bind(actor)
+    .bind(now.timestamp_millis())
+    .execute(pool)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+pub async fn set_task(pool: &SqlitePool, id: i64, task_id: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE deployments SET task_id = ? WHERE id = ?")
+        .bind(task_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_image(
+    pool: &SqlitePool,
+    id: i64,
+    digest: &str,
+    image_ref: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE deployments SET digest = ?, image_ref = ? WHERE id = ?")
+        .bind(digest)
+        .bind(image_ref)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends a deploy: `ready` or `failed`, with its sentence.
+pub async fn finish_deployment(
+    pool: &SqlitePool,
+    id: i64,
+    status: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE deployments SET status = ?, message = ?, finished_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(message)
+        .bind(now.timestamp_millis())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Moves every deployment of a service in status `from` to `to`.
+pub async fn move_status(
+    tx: &mut Transaction<'_, Sqlite>,
+    service_id: i64,
+    from: &str,
+    to: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE deployments SET status = ? WHERE service_id = ? AND status = ?")
+        .bind(to)
+        .bind(service_id)
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    status: &str,
+    promoted_at: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE deployments SET status = ?, promoted_at = COALESCE(?, promoted_at) WHERE id = ?",
+    )
+    .bind(status)
+    .bind(promoted_at.map(|at| at.timestamp_millis()))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

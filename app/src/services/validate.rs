@@ -434,6 +434,19 @@ pub fn parse_form(form: &ServiceForm) -> Result<(ServiceSpec, Vec<SecretInput>),
             })
         }
     };
+    let health_path = match form.health_path.trim() {
+        "" => None,
+        path if path.starts_with('/') && !path.contains(char::is_whitespace) => {
+            Some(path.to_owned())
+        }
+        path => {
+            return Err(problem(
+                "HTTP check",
+                None,
+                format!("'{path}' is not accepted; give a path starting with '/', like /health."),
+            ))
+        }
+    };
     let gpus = match form.gpus.trim() {
         "" | "0" | "none" => None,
         "all" => Some(GpuRequest { count: None }),
@@ -471,6 +484,7 @@ pub fn parse_form(form: &ServiceForm) -> Result<(ServiceSpec, Vec<SecretInput>),
         labels,
         restart,
         healthcheck,
+        health_path,
         gpus,
         depends_on: lines(&form.depends_on)
             .map(|(_, text)| text.to_owned())
@@ -513,6 +527,7 @@ pub fn form_of(spec: &ServiceSpec, host: &str) -> ServiceForm {
             .as_ref()
             .map(|check| format!("{}s", check.interval_secs))
             .unwrap_or_default(),
+        health_path: spec.health_path.clone().unwrap_or_default(),
         gpus: match &spec.gpus {
             None => String::new(),
             Some(GpuRequest { count: None }) => "all".to_owned(),

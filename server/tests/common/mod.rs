@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test file uses a different part of these helpers.
 
 pub mod engines;
+pub mod registry;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
