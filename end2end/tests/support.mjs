@@ -2,7 +2,7 @@
 // (its HTTP API on the Unix socket) and Debian's Chromium driven by playwright-core.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,85 @@ export function docker(method, path, body) {
     if (body) request.write(JSON.stringify(body));
     request.end();
   });
+}
+
+/** Calls the Docker Engine API with a raw body (a tarball); resolves { status, text }. */
+export function dockerRaw(method, path, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { socketPath: '/var/run/docker.sock', path: `/v1.41${path}`, method, headers },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk) => { text += chunk; });
+        response.on('end', () => resolve({ status: response.statusCode, text }));
+      });
+    request.on('error', reject);
+    if (body) request.write(body);
+    request.end();
+  });
+}
+
+/**
+ * Starts Debian's docker-registry on a free port of 127.0.0.1; resolves { address, stop }.
+ */
+export async function startRegistry() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'caretaker-registry-'));
+  const config = join(dir, 'config.yml');
+  writeFileSync(config, `version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: ${dir}/data
+http:
+  addr: 127.0.0.1:${port}
+`);
+  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const address = `127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`http://${address}/v2/`)).ok) break;
+    } catch { /* not yet */ }
+    if (attempt > 100) throw new Error('docker-registry did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    address,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Builds repository:tag from busybox (httpd serving /www/version and /www/health), pushes
+ * it to its registry and removes it from the engine, so a deploy pulls it for real.
+ */
+export async function pushWebImage(repository, tag, version) {
+  const dir = mkdtempSync(join(tmpdir(), 'caretaker-image-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'www'));
+    copyFileSync('/bin/busybox', join(dir, 'bin', 'busybox'));
+    chmodSync(join(dir, 'bin', 'busybox'), 0o755);
+    writeFileSync(join(dir, 'www', 'version'), version);
+    writeFileSync(join(dir, 'www', 'health'), 'ok');
+    writeFileSync(join(dir, 'build'), `${repository}:${tag} ${Date.now()}`);
+    const tarball = execFileSync('tar', ['-C', dir, '-c', '.'], { maxBuffer: 64 * 1024 * 1024 });
+    const query = `fromSrc=-&repo=${encodeURIComponent(repository)}&tag=${encodeURIComponent(tag)}`;
+    const imported = await dockerRaw('POST', `/images/create?${query}`, tarball, { 'content-type': 'application/x-tar' });
+    if (imported.status !== 200) throw new Error(`import: ${imported.text}`);
+    const auth = Buffer.from('{}').toString('base64');
+    const pushed = await dockerRaw('POST', `/images/${encodeURIComponent(repository)}/push?tag=${tag}`, null, { 'X-Registry-Auth': auth });
+    if (pushed.status !== 200 || pushed.text.includes('"error"')) throw new Error(`push: ${pushed.text}`);
+    await dockerRaw('DELETE', `/images/${encodeURIComponent(`${repository}:${tag}`)}?force=true`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Creates and starts a sleeping container of the test image; returns its name. */

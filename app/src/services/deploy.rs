@@ -524,10 +524,44 @@ fn first_published_port(
         .clone()
 }
 
+/// One change of a service's containers at a time (two promotes at once would rename and
+/// remove each other's containers), and each runs to its end even when the browser that
+/// asked goes away: the request only waits for it.
+async fn exclusively<T, F>(service_id: i64, work: F) -> Result<T, AppError>
+where
+    F: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+    T: Send + 'static,
+{
+    static LOCKS: std::sync::OnceLock<
+        std::sync::Mutex<HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    > = std::sync::OnceLock::new();
+    let lock = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(service_id)
+        .or_default()
+        .clone();
+    tokio::spawn(async move {
+        let _one_at_a_time = lock.lock().await;
+        work.await
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
 /// Puts the deployment waiting in the test slot into production: the same digest, with
 /// production's ports and restart policy. The old production is stopped and kept as
 /// `NAME-previous` for roll back; if the new one does not start, the old one comes back.
 pub async fn promote(state: &AppState, actor: &Actor, service_id: i64) -> Result<(), AppError> {
+    let (state, actor) = (state.clone(), actor.clone());
+    exclusively(service_id, async move {
+        promote_now(&state, &actor, service_id).await
+    })
+    .await
+}
+
+async fn promote_now(state: &AppState, actor: &Actor, service_id: i64) -> Result<(), AppError> {
     let service = super::service::get(state, service_id).await?;
     let host = crate::containers::service::host(state, &service.host_id)?;
     let engine = &host.engine;
@@ -604,6 +638,14 @@ pub async fn promote(state: &AppState, actor: &Actor, service_id: i64) -> Result
 /// Back to the version kept stopped at the last promote: the current production is
 /// removed and `NAME-previous` runs as `NAME` again.
 pub async fn roll_back(state: &AppState, actor: &Actor, service_id: i64) -> Result<(), AppError> {
+    let (state, actor) = (state.clone(), actor.clone());
+    exclusively(service_id, async move {
+        roll_back_now(&state, &actor, service_id).await
+    })
+    .await
+}
+
+async fn roll_back_now(state: &AppState, actor: &Actor, service_id: i64) -> Result<(), AppError> {
     let service = super::service::get(state, service_id).await?;
     let host = crate::containers::service::host(state, &service.host_id)?;
     let engine = &host.engine;

@@ -336,7 +336,7 @@ fn DeploySection(
                     {in_test.is_some().then(|| view! {
                         <ActionForm action=promote attr:class="inline">
                             <input type="hidden" name="id" value=id.to_string()/>
-                            <button type="submit">"Promote to production"</button>
+                            <button type="submit" disabled=move || promote.pending().get()>"Promote to production"</button>
                         </ActionForm>
                     })}
                     {previous.is_some().then(|| view! {
@@ -345,11 +345,14 @@ fn DeploySection(
                             <p class="small">"Production is replaced by the version kept at the last promote."</p>
                             <ActionForm action=roll_back>
                                 <input type="hidden" name="id" value=id.to_string()/>
-                                <button type="submit" class="danger">"Yes, roll back"</button>
+                                <button type="submit" class="danger" disabled=move || roll_back.pending().get()>"Yes, roll back"</button>
                             </ActionForm>
                         </details>
                     })}
                 </div>
+            })}
+            {move || (promote.pending().get() || roll_back.pending().get()).then(|| view! {
+                <p role="status" class="muted">"Switching production… stopping the running version can take up to 10 seconds."</p>
             })}
             {errors}
             <h3>"History"</h3>

@@ -34,8 +34,10 @@ pub fn TaskProgress(
             aria-busy=move || (!status().is_finished()).to_string()
         >
             {initially_running.then(|| view! {
-                // Without JavaScript, reload while the task runs; with it, this is inert text.
-                <noscript><meta http-equiv="refresh" content="3"/></noscript>
+                // Without JavaScript, reload while the task runs. Written as inner HTML: a
+                // browser with scripting reads it as inert text, also when this part is
+                // rendered in the browser (a <meta> made through the DOM would reload).
+                <noscript inner_html=r#"<meta http-equiv="refresh" content="3">"#></noscript>
             })}
             <div class="task-head">
                 <strong>{move || snapshot.with(|task| task.kind.clone())}</strong>
