@@ -127,9 +127,12 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    pub fn duration_secs(&self) -> Option<i64> {
-        self.finished_at
-            .map(|end| (end - self.started_at).num_seconds())
+    /// How long the pull and the health gate took, `1.4 s`.
+    pub fn duration_text(&self) -> Option<String> {
+        self.finished_at.map(|end| {
+            let millis = (end - self.started_at).num_milliseconds().max(0);
+            format!("{:.1} s", millis as f64 / 1000.0)
+        })
     }
 }
 

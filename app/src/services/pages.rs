@@ -377,8 +377,17 @@ fn DeploymentTable(deployments: Vec<Deployment>) -> impl IntoView {
                             <td>{deployment.actor.clone()}</td>
                             <td><code>{deployment.tag.clone()}</code></td>
                             <td><code class="small" title=deployment.digest.clone().unwrap_or_default()>{deployment.digest.as_deref().map(|d| d[..d.len().min(19)].to_owned())}</code></td>
-                            <td><strong>{deployment.status.clone()}</strong><br/><span class="small muted">{deployment.message.clone()}</span></td>
-                            <td>{deployment.duration_secs().map(|s| format!("{s} s"))}</td>
+                            <td>
+                                <strong>{deployment.status.clone()}</strong><br/>
+                                // Once promoted, the deploy's own sentence is history; when it went live is not.
+                                {match deployment.promoted_at {
+                                    Some(at) if !matches!(deployment.status.as_str(), "ready" | "failed") => view! {
+                                        <span class="small muted">"promoted " <Time at/></span>
+                                    }.into_any(),
+                                    _ => view! { <span class="small muted">{deployment.message.clone()}</span> }.into_any(),
+                                }}
+                            </td>
+                            <td>{deployment.duration_text()}</td>
                         </tr>
                     }.into_any()).collect_view()}
                 </tbody>
