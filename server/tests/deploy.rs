@@ -133,6 +133,7 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
     )
     .await;
     push_web_image(&docker, &repository, "exits", WebImage::Exits).await;
+    push_web_image(&docker, &repository, "answers-500", WebImage::Answers500).await;
 
     let app = test_app(LOCAL_DOCKER).await;
     let cookie = app.admin_cookie().await;
@@ -154,7 +155,7 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
             "/bin/busybox\nhttpd\n-f\n-p\n8080\n-h\n/www".to_owned(),
         ),
         ("form[ports]", format!("127.0.0.1:{port}:8080")),
-        ("form[health_path]", "/health".to_owned()),
+        ("form[health_path]", "/cgi-bin/health".to_owned()),
         ("form[secrets]", "API_TOKEN=s3cret".to_owned()),
     ]
     .iter()
@@ -265,6 +266,10 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
     // production on tag 1.
     for (tag, says) in [
         ("no-health", "answered 404"),
+        (
+            "answers-500",
+            "GET /cgi-bin/health answered 500, 5 times in a row",
+        ),
         ("exits", "the container stopped (exit code 1)"),
     ] {
         let task = deploy(&app, &cookie, id, tag).await;
@@ -317,6 +322,7 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
         [
             ("9", "failed"),
             ("exits", "failed"),
+            ("answers-500", "failed"),
             ("no-health", "failed"),
             ("2", "rolled back"),
             ("1", "production"),
@@ -337,6 +343,7 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
             "deploy",
             "promote",
             "roll back",
+            "deploy",
             "deploy",
             "deploy",
             "deploy"

@@ -70,12 +70,15 @@ impl Drop for Registry {
     }
 }
 
-/// What a test web image holds.
+/// What a test web image holds: busybox httpd serves `/version` and, as a CGI script,
+/// `/cgi-bin/health`.
 pub enum WebImage<'a> {
-    /// `/www/version` with this text and `/www/health`.
+    /// `/version` with this text; `/cgi-bin/health` answers 200.
     Healthy(&'a str),
-    /// `/www/version` only: the HTTP check answers 404.
+    /// `/version` only: `/cgi-bin/health` answers 404.
     NoHealth(&'a str),
+    /// `/cgi-bin/health` answers 500.
+    Answers500,
     /// No `/www`: httpd exits at start.
     Exits,
 }
@@ -95,12 +98,23 @@ pub async fn push_web_image(docker: &Docker, repository: &str, tag: &str, image:
     // Unique content, so no layer of it is on the engine already and the pull is real.
     let nonce = format!("{repository}:{tag} {:?}", std::time::SystemTime::now());
     add("build", nonce.as_bytes(), 0o644);
+    let health = |status: &str| {
+        format!("#!/bin/busybox sh\necho 'Status: {status}'\necho 'Content-Type: text/plain'\necho\necho {status}\n")
+    };
     match image {
         WebImage::Healthy(version) => {
             add("www/version", version.as_bytes(), 0o644);
-            add("www/health", b"ok", 0o644);
+            add("www/cgi-bin/health", health("200 OK").as_bytes(), 0o755);
         }
         WebImage::NoHealth(version) => add("www/version", version.as_bytes(), 0o644),
+        WebImage::Answers500 => {
+            add("www/version", b"broken", 0o644);
+            add(
+                "www/cgi-bin/health",
+                health("500 Internal Server Error").as_bytes(),
+                0o755,
+            );
+        }
         WebImage::Exits => {}
     }
     let tarball = archive.into_inner().unwrap();
