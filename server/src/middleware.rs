@@ -36,6 +36,29 @@ pub async fn strip_base_path(
     next.run(request).await
 }
 
+/// Leptos answers every failed server function with 500; this gives the answer the
+/// status of its error (422 for bad input, 404, 409, …), so API clients, metrics and the
+/// request log tell a refused form from a fault. The body, the error itself, is unchanged.
+pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Server function errors are one short sentence; anything larger is left alone.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return AppError::internal("a server function's error answer was too large")
+            .into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// Counts the request and its latency for `/metrics`.
 pub async fn record_metrics(
     State(state): State<AppState>,

@@ -72,6 +72,7 @@ fn routes(state: AppState) -> Router {
         >(context, shell))
         // Innermost first: the access policy needs the session; the origin check runs
         // before anything else can change state.
+        .layer(middleware::from_fn(layers::server_fn_error_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             app::auth::policy::enforce,

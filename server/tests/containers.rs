@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode};
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::InspectContainerOptions;
 use common::engines::{write_certificates, ClientFiles, SecondEngine};
-use common::{call_as, docker, get_as, test_app, TestApp, TestContainer, LOCAL_DOCKER};
+use common::{call_as, docker, error_of, get_as, test_app, TestApp, TestContainer, LOCAL_DOCKER};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -27,17 +27,6 @@ async fn list(app: &TestApp, cookie: &str, query: &str) -> serde_json::Value {
     let answer = call_as(&app.router, Some(cookie), "/api/containers/list", query).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     answer.json()
-}
-
-/// A server function's error: its kind (`Invalid`, `NotFound`, …) and its sentence.
-fn error_of(answer: &common::Answer) -> (String, String) {
-    assert_ne!(answer.status, StatusCode::OK, "{}", answer.body);
-    let json = answer.json();
-    let (kind, sentence) = json.as_object().unwrap().iter().next().unwrap();
-    (
-        kind.clone(),
-        sentence.as_str().unwrap_or_default().to_owned(),
-    )
 }
 
 fn names(list: &serde_json::Value) -> Vec<String> {

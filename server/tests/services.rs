@@ -4,7 +4,9 @@ mod common;
 
 use axum::http::StatusCode;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
-use common::{call_as, docker, get_as, post_form, test_app, TestApp, TestContainer, LOCAL_DOCKER};
+use common::{
+    call_as, docker, error_of, get_as, post_form, test_app, TestApp, TestContainer, LOCAL_DOCKER,
+};
 
 fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -16,16 +18,6 @@ fn form(fields: &[(&str, &str)]) -> String {
         .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn error_of(answer: &common::Answer) -> (String, String) {
-    assert_ne!(answer.status, StatusCode::OK, "{}", answer.body);
-    let json = answer.json();
-    let (kind, sentence) = json.as_object().unwrap().iter().next().unwrap();
-    (
-        kind.clone(),
-        sentence.as_str().unwrap_or_default().to_owned(),
-    )
 }
 
 async fn create(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> common::Answer {

@@ -121,6 +121,31 @@ pub async fn post_form(
     send(router, request.body(Body::from(form.to_owned())).unwrap()).await
 }
 
+/// A server function's error: its kind (`Invalid`, `NotFound`, …) and its sentence. The
+/// answer's status must be the kind's (422, 404, 409, 500).
+pub fn error_of(answer: &Answer) -> (String, String) {
+    let json = answer.json();
+    let (kind, sentence) = json
+        .as_object()
+        .and_then(|object| object.iter().next())
+        .unwrap_or_else(|| panic!("not an error: {}", answer.body));
+    let status = match kind.as_str() {
+        "Invalid" => 422,
+        "NotFound" => 404,
+        "Conflict" => 409,
+        "Unauthenticated" => 401,
+        "Forbidden" => 403,
+        "EngineUnavailable" => 503,
+        "Request" => 400,
+        _ => 500,
+    };
+    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
+    (
+        kind.clone(),
+        sentence.as_str().unwrap_or_default().to_owned(),
+    )
+}
+
 /// The `name=value` of the session cookie a response sets.
 pub fn session_cookie(answer: &Answer) -> Option<String> {
     answer
