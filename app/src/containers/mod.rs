@@ -176,11 +176,16 @@ pub fn looks_secret(name: &str) -> bool {
     HINTS.iter().any(|hint| upper.contains(hint))
 }
 
-/// `NAME=value` → the variable, masked when the name looks secret or the value carries a
-/// password inside a URL (`postgres://user:pw@db/app`).
+/// Is this variable a secret: a name that looks secret, or a value with a password in a
+/// URL (`postgres://user:pw@db/app`)?
+pub fn is_secret(name: &str, value: &str) -> bool {
+    looks_secret(name) || url_with_password(value)
+}
+
+/// `NAME=value` → the variable, masked when it is a secret (see [`is_secret`]).
 pub fn env_var(entry: &str) -> EnvVar {
     let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
-    let masked = looks_secret(name) || url_with_password(value);
+    let masked = is_secret(name, value);
     EnvVar {
         name: name.to_owned(),
         value: if masked {

@@ -88,19 +88,25 @@ impl SecretBox {
     }
 }
 
+/// Writes the key beside its place and renames it there, so a crash never leaves a
+/// half-written key that would stop every later start.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     use std::os::unix::fs::OpenOptionsExt;
+    let partial = path.with_extension("partial");
+    let failed = |error: std::io::Error| {
+        AppError::internal(format_args!("writing {}: {error}", path.display()))
+    };
+    let _ = std::fs::remove_file(&partial);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
-        .map_err(|error| {
-            AppError::internal(format_args!("creating {}: {error}", path.display()))
-        })?;
+        .open(&partial)
+        .map_err(failed)?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|error| AppError::internal(format_args!("writing {}: {error}", path.display())))
+        .map_err(failed)?;
+    std::fs::rename(&partial, path).map_err(failed)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::validate::{
     check_name, check_spec, parse_duration, parse_image, parse_mount, parse_port, SecretInput,
 };
 use super::{GpuRequest, Healthcheck, ServiceSpec};
-use crate::containers::looks_secret;
+use crate::containers::is_secret;
 use crate::core::error::AppError;
 
 /// The services found in a compose file, with the secret values apart.
@@ -171,7 +171,7 @@ fn import_service(
             }
             "environment" => {
                 for (variable, text) in pairs(&field, value)? {
-                    if looks_secret(&variable) {
+                    if is_secret(&variable, &text) {
                         spec.secret_names.push(variable.clone());
                         secrets.push((variable, Some(text)));
                     } else {

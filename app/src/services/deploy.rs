@@ -67,8 +67,36 @@ pub async fn start_deploy(
     } else {
         tag.to_owned()
     };
-    super::validate::parse_image("Tag", &format!("{}:{tag}", service.spec.image))?;
+    let (image, parsed_tag) =
+        super::validate::parse_image("Tag", &format!("{}:{tag}", service.spec.image))?;
+    if image != service.spec.image || parsed_tag != tag {
+        return Err(AppError::invalid(format!(
+            "Tag: '{tag}' is not a tag; use letters, digits, '_', '.' and '-', like 0.3.12."
+        )));
+    }
     let host = crate::containers::service::host(state, &service.host_id)?;
+    if service.spec.health_path.is_some()
+        && service.spec.healthcheck.is_none()
+        && host.id != crate::containers::LOCAL_HOST_ID
+    {
+        return Err(AppError::invalid(
+            "The HTTP check reaches the test slot on this machine only; for a service on another host, give it a Docker health check instead.",
+        ));
+    }
+    // One deploy of a service at a time: a second would replace the first one's test slot.
+    if let Some(task) = store::running_deploy_task(&state.db, service_id).await? {
+        if state
+            .tasks
+            .get(&task)
+            .await
+            .is_ok_and(|task| !task.status.is_finished())
+        {
+            return Err(AppError::Conflict(format!(
+                "A deploy of {} is running; wait for it to finish or cancel it first.",
+                service.spec.name
+            )));
+        }
+    }
     let deployment =
         store::start_deployment(&state.db, service_id, &tag, &actor.name, Utc::now()).await?;
     record(
@@ -333,33 +361,63 @@ fn container_body(
     }
 }
 
-async fn exists(engine: &DockerEngine, name: &str) -> Result<bool, AppError> {
-    let name = name.to_owned();
-    match engine
+/// A container known by its exact name: its id and the deployment it runs, from its
+/// label. Docker also matches an id prefix when no name matches (a service called `db`
+/// must never find a container whose id starts with "db"), so the name is checked.
+struct Found {
+    id: String,
+    deployment: Option<i64>,
+}
+
+async fn find(engine: &DockerEngine, name: &str) -> Result<Option<Found>, AppError> {
+    let wanted = name.to_owned();
+    let inspect = match engine
         .call(|client| async move {
             client
-                .inspect_container(&name, None::<InspectContainerOptions>)
+                .inspect_container(&wanted, None::<InspectContainerOptions>)
                 .await
         })
         .await
     {
-        Ok(_) => Ok(true),
-        Err(AppError::NotFound(_)) => Ok(false),
-        Err(error) => Err(error),
+        Ok(inspect) => inspect,
+        Err(AppError::NotFound(_)) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    if inspect.name.as_deref() != Some(&format!("/{name}")) {
+        return Ok(None);
     }
+    let deployment = inspect
+        .config
+        .and_then(|config| config.labels)
+        .and_then(|labels| {
+            labels
+                .get("caretaker.deployment")
+                .and_then(|id| id.parse().ok())
+        });
+    Ok(Some(Found {
+        id: inspect.id.unwrap_or_default(),
+        deployment,
+    }))
 }
 
-async fn remove_if_exists(engine: &DockerEngine, name: &str) -> Result<(), AppError> {
-    let name = name.to_owned();
+async fn remove(engine: &DockerEngine, id: &str) -> Result<(), AppError> {
+    let id = id.to_owned();
     match engine
         .call(|client| async move {
             let options = RemoveContainerOptionsBuilder::new().force(true).build();
-            client.remove_container(&name, Some(options)).await
+            client.remove_container(&id, Some(options)).await
         })
         .await
     {
         Ok(()) | Err(AppError::NotFound(_)) => Ok(()),
         Err(error) => Err(error),
+    }
+}
+
+async fn remove_if_exists(engine: &DockerEngine, name: &str) -> Result<(), AppError> {
+    match find(engine, name).await? {
+        Some(found) => remove(engine, &found.id).await,
+        None => Ok(()),
     }
 }
 
@@ -421,14 +479,20 @@ async fn health_gate(
     task: &TaskHandle,
 ) -> Result<String, String> {
     let limit = match (&spec.healthcheck, &spec.health_path) {
-        (Some(check), _) => Duration::from_secs(
-            u64::from(
-                check.start_period_secs
-                    + check.interval_secs * (check.retries + 1)
-                    + check.timeout_secs,
+        (Some(check), _) => {
+            let (start, interval, timeout) = (
+                u64::from(check.start_period_secs),
+                u64::from(check.interval_secs),
+                u64::from(check.timeout_secs),
+            );
+            let rounds = u64::from(check.retries).saturating_add(1);
+            Duration::from_secs(
+                start
+                    .saturating_add(interval.saturating_mul(rounds))
+                    .saturating_add(timeout)
+                    .clamp(10, 600),
             )
-            .clamp(10, 600),
-        ),
+        }
         (None, Some(_)) => Duration::from_secs(60),
         (None, None) => Duration::from_secs(15),
     };
@@ -573,49 +637,61 @@ async fn promote_now(state: &AppState, actor: &Actor, service_id: i64) -> Result
             "Nothing waits in the test slot: deploy a version first.".into(),
         ));
     };
-    let secrets = secrets(state, service_id).await?;
-    remove_if_exists(engine, &previous_name(&name)).await?;
-    let had_production = exists(engine, &name).await?;
-    if had_production {
-        stop(engine, &name).await?;
-        rename(engine, &name, &previous_name(&name)).await?;
+    let production = find(engine, &name).await?;
+    // When production already runs this deployment, a promote was cut short after the
+    // switch: only the record is left to do.
+    if production.as_ref().and_then(|found| found.deployment) != Some(ready.id) {
+        let tried = find(engine, &test_name(&name)).await?;
+        if tried.and_then(|found| found.deployment) != Some(ready.id) {
+            return Err(AppError::Conflict(format!(
+                "The test slot no longer holds {}: deploy it again, then promote.",
+                ready.tag
+            )));
+        }
+        let secrets = secrets(state, service_id).await?;
+        let mut moved_aside = None;
+        if let Some(current) = &production {
+            // The version kept for roll back makes room only for a production to keep.
+            remove_if_exists(engine, &previous_name(&name)).await?;
+            stop(engine, &current.id).await?;
+            rename(engine, &current.id, &previous_name(&name)).await?;
+            moved_aside = Some(current.id.clone());
+        }
+        let body = container_body(
+            &service.spec,
+            &secrets,
+            &image_ref,
+            Slot::Production,
+            ready.id,
+        );
+        if let Err(error) = create_and_start(engine, &name, body).await {
+            let restored = async {
+                remove_if_exists(engine, &name).await?;
+                if let Some(id) = &moved_aside {
+                    rename(engine, id, &name).await?;
+                    start(engine, id).await?;
+                }
+                Ok::<_, AppError>(())
+            }
+            .await;
+            let message = match restored {
+                Ok(()) => format!("Promotion failed: {error} Production is back on the version it ran; {} still waits in the test slot.", ready.tag),
+                Err(also) => format!("Promotion failed: {error} Bringing back the version it ran failed too: {also}"),
+            };
+            record(
+                &state.db,
+                actor,
+                "services",
+                "promote",
+                &format!("{name}:{}", ready.tag),
+                Outcome::Failed,
+                &message,
+            )
+            .await;
+            return Err(AppError::Conflict(message));
+        }
     }
     remove_if_exists(engine, &test_name(&name)).await?;
-    let body = container_body(
-        &service.spec,
-        &secrets,
-        &image_ref,
-        Slot::Production,
-        ready.id,
-    );
-    if let Err(error) = create_and_start(engine, &name, body).await {
-        let _ = remove_if_exists(engine, &name).await;
-        if had_production {
-            let _ = rename(engine, &previous_name(&name), &name).await;
-            let _ = start(engine, &name).await;
-        }
-        let message =
-            format!("Promotion failed: {error} Production is back on the version it ran.");
-        store::finish_deployment(
-            &state.db,
-            ready.id,
-            "failed",
-            &message,
-            ready.finished_at.unwrap_or_else(Utc::now),
-        )
-        .await?;
-        record(
-            &state.db,
-            actor,
-            "services",
-            "promote",
-            &format!("{name}:{}", ready.tag),
-            Outcome::Failed,
-            &message,
-        )
-        .await;
-        return Err(AppError::Conflict(message));
-    }
     let mut tx = begin_immediate(&state.db).await?;
     store::move_status(&mut tx, service_id, "previous", "retired").await?;
     store::move_status(&mut tx, service_id, "production", "previous").await?;
@@ -650,14 +726,26 @@ async fn roll_back_now(state: &AppState, actor: &Actor, service_id: i64) -> Resu
     let host = crate::containers::service::host(state, &service.host_id)?;
     let engine = &host.engine;
     let name = service.spec.name.clone();
-    if !exists(engine, &previous_name(&name)).await? {
-        return Err(AppError::Conflict(format!(
-            "There is no previous version of {name} to roll back to: it is kept from one promote to the next."
-        )));
+    let previous = store::deployment_in(&state.db, service_id, "previous")
+        .await?
+        .map(|(deployment, _)| deployment.id);
+    let current = find(engine, &name).await?;
+    match find(engine, &previous_name(&name)).await? {
+        Some(kept) => {
+            if let Some(current) = &current {
+                remove(engine, &current.id).await?;
+            }
+            rename(engine, &kept.id, &name).await?;
+            start(engine, &kept.id).await?;
+        }
+        // A roll back cut short after the switch: only the record is left to do.
+        None if previous.is_some() && current.as_ref().and_then(|found| found.deployment) == previous => {}
+        None => {
+            return Err(AppError::Conflict(format!(
+                "There is no previous version of {name} to roll back to: it is kept from one promote to the next."
+            )))
+        }
     }
-    remove_if_exists(engine, &name).await?;
-    rename(engine, &previous_name(&name), &name).await?;
-    start(engine, &name).await?;
     let mut tx = begin_immediate(&state.db).await?;
     store::move_status(&mut tx, service_id, "production", "rolled back").await?;
     store::move_status(&mut tx, service_id, "previous", "production").await?;

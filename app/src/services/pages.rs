@@ -325,6 +325,7 @@ fn DeploySection(
                 <dt>"Kept for roll back"</dt>
                 <dd data-slot="previous">{previous.as_ref().map_or_else(|| "none".to_owned(), describe)}</dd>
             </dl>
+            <p class="small muted">"The test slot runs the same definition as production, volumes included: a version that changes its data on start changes production's."</p>
             {running.map(|task| view! { <TaskProgress task on_finished=refetch/> })}
             {actions_allowed.then(|| view! {
                 <div class="actions">

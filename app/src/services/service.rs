@@ -118,12 +118,27 @@ pub async fn update(
 ) -> Result<(), AppError> {
     let (spec, secrets) = validate::parse_form(form)?;
     let host = checked_host(state, &form.host)?;
-    let mut tx = begin_immediate(&state.db).await?;
-    if store::get(&state.db, id).await?.is_none() {
-        return Err(AppError::not_found(format!(
-            "There is no service with id {id}."
-        )));
+    let stored = get(state, id).await?;
+    // Deployed containers carry the service's name on its host: renaming or moving the
+    // service would leave them behind, unmanaged.
+    if stored.spec.name != spec.name || stored.host_id != host {
+        let deployed = store::deployments(&state.db, id)
+            .await?
+            .iter()
+            .any(|deployment| {
+                matches!(
+                    deployment.status.as_str(),
+                    "running" | "ready" | "production" | "previous"
+                )
+            });
+        if deployed {
+            return Err(AppError::Conflict(format!(
+                "{} has deployed containers on {}; its name and host stay as they are (delete and create the service to move it).",
+                stored.spec.name, stored.host_id
+            )));
+        }
     }
+    let mut tx = begin_immediate(&state.db).await?;
     if !store::update(&mut tx, id, &host, &spec, Utc::now()).await? {
         return Err(name_taken(&spec.name));
     }
@@ -268,7 +283,7 @@ pub fn spec_of_container(
         if key == "PATH" {
             continue;
         }
-        if crate::containers::looks_secret(key) {
+        if crate::containers::is_secret(key, value) {
             spec.secret_names.push(key.to_owned());
             secrets.push((key.to_owned(), Some(value.to_owned())));
         } else {

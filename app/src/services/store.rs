@@ -318,7 +318,8 @@ pub async fn set_image(
     Ok(())
 }
 
-/// Ends a deploy: `ready` or `failed`, with its sentence.
+/// Ends a running deploy: `ready` (the one in the test slot now; an older ready one is
+/// retired, its container replaced) or `failed`, with its sentence.
 pub async fn finish_deployment(
     pool: &SqlitePool,
     id: i64,
@@ -326,14 +327,41 @@ pub async fn finish_deployment(
     message: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE deployments SET status = ?, message = ?, finished_at = ? WHERE id = ?")
-        .bind(status)
-        .bind(message)
-        .bind(now.timestamp_millis())
+    let mut tx = crate::core::db::begin_immediate(pool).await?;
+    if status == "ready" {
+        sqlx::query(
+            "UPDATE deployments SET status = 'retired'
+             WHERE status = 'ready' AND id != ? AND service_id = (SELECT service_id FROM deployments WHERE id = ?)",
+        )
         .bind(id)
-        .execute(pool)
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
+    }
+    sqlx::query(
+        "UPDATE deployments SET status = ?, message = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+    )
+    .bind(status)
+    .bind(message)
+    .bind(now.timestamp_millis())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// The task of the deploy of a service that is running, if any.
+pub async fn running_deploy_task(
+    pool: &SqlitePool,
+    service_id: i64,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT task_id FROM deployments WHERE service_id = ? AND status = 'running' AND task_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(service_id)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// Moves every deployment of a service in status `from` to `to`.
