@@ -349,4 +349,55 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
             "deploy"
         ]
     );
+
+    // A promote killed after it moved production aside (stopped, renamed) but before the
+    // new version ran: promoting again finishes the job, and roll back still works.
+    let task = deploy(&app, &cookie, id, "2").await;
+    assert_eq!(
+        task.status,
+        app::tasks::TaskStatus::Succeeded,
+        "{}",
+        task.message
+    );
+    let stop = bollard::query_parameters::StopContainerOptionsBuilder::new()
+        .t(1)
+        .build();
+    docker.stop_container(&name, Some(stop)).await.unwrap();
+    let aside = bollard::query_parameters::RenameContainerOptionsBuilder::new()
+        .name(&format!("{name}-previous"))
+        .build();
+    docker.rename_container(&name, aside).await.unwrap();
+    assert_eq!(
+        post(&app, &cookie, "/api/services/promote", id)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        production(&name, port).await,
+        (format!("{repository}@{digest_2}"), "two".to_owned())
+    );
+    assert_eq!(
+        post(&app, &cookie, "/api/services/roll-back", id)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        production(&name, port).await,
+        (format!("{repository}@{digest_1}"), "one".to_owned())
+    );
+
+    // Two versions deployed in a row: only the newer one waits in the test slot.
+    deploy(&app, &cookie, id, "2").await;
+    deploy(&app, &cookie, id, "1").await;
+    let view = service_view(&app, &cookie, id).await;
+    let ready: Vec<&str> = view["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "ready")
+        .map(|d| d["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(ready, ["1"]);
 }
