@@ -6,6 +6,9 @@ CREATE TABLE deployments (
     -- The image's content digest (sha256:…) once pulled, and the reference it runs as.
     digest      TEXT,
     image_ref   TEXT,
+    -- The definition this deploy tried (services::ServiceSpec as JSON): promote runs the
+    -- container exactly as it passed the health gate, whatever was edited since.
+    spec        TEXT,
     -- running: pulling or in the health gate; ready: passed, waiting in the test slot;
     -- failed; production; previous: stopped, kept for roll back; retired; rolled back.
     status      TEXT NOT NULL CHECK (status IN ('running', 'ready', 'failed', 'production', 'previous', 'retired', 'rolled back')),

@@ -400,4 +400,44 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
         .map(|d| d["tag"].as_str().unwrap())
         .collect();
     assert_eq!(ready, ["1"]);
+
+    // Promote runs the definition that passed the gate, not one edited since.
+    let edit = [
+        ("id", id.to_string()),
+        ("form[name]", name.clone()),
+        ("form[image]", format!("{repository}:1")),
+        (
+            "form[command]",
+            "/bin/busybox\nhttpd\n-f\n-p\n8080\n-h\n/www".to_owned(),
+        ),
+        ("form[ports]", format!("127.0.0.1:{port}:8080")),
+        ("form[health_path]", "/cgi-bin/health".to_owned()),
+        ("form[secrets]", "API_TOKEN".to_owned()),
+        ("form[env]", "EDITED=after-the-gate".to_owned()),
+    ]
+    .iter()
+    .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+    .collect::<Vec<_>>()
+    .join("&");
+    let edited = call_as(&app.router, Some(&cookie), "/api/services/update", &edit).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    assert_eq!(
+        post(&app, &cookie, "/api/services/promote", id)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let env = docker
+        .inspect_container(&name, None::<InspectContainerOptions>)
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .env
+        .unwrap();
+    assert!(
+        !env.iter().any(|entry| entry.starts_with("EDITED=")),
+        "{env:?}"
+    );
+    assert!(env.contains(&"API_TOKEN=s3cret".to_owned()));
 }

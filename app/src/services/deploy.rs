@@ -97,8 +97,15 @@ pub async fn start_deploy(
             )));
         }
     }
-    let deployment =
-        store::start_deployment(&state.db, service_id, &tag, &actor.name, Utc::now()).await?;
+    let deployment = store::start_deployment(
+        &state.db,
+        service_id,
+        &tag,
+        &actor.name,
+        &service.spec,
+        Utc::now(),
+    )
+    .await?;
     record(
         &state.db,
         actor,
@@ -657,8 +664,12 @@ async fn promote_now(state: &AppState, actor: &Actor, service_id: i64) -> Result
             rename(engine, &current.id, &previous_name(&name)).await?;
             moved_aside = Some(current.id.clone());
         }
+        // Exactly as it passed the gate, whatever was edited since.
+        let tried_spec = store::deployment_spec(&state.db, ready.id)
+            .await?
+            .unwrap_or_else(|| service.spec.clone());
         let body = container_body(
-            &service.spec,
+            &tried_spec,
             &secrets,
             &image_ref,
             Slot::Production,

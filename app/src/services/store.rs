@@ -271,6 +271,7 @@ pub async fn start_deployment(
     service_id: i64,
     tag: &str,
     actor: &str,
+    spec: &ServiceSpec,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     // A deploy that a restart or a cancel cut short is over.
@@ -283,15 +284,27 @@ pub async fn start_deployment(
     .execute(pool)
     .await?;
     let done = sqlx::query(
-        "INSERT INTO deployments (service_id, tag, status, actor, started_at) VALUES (?, ?, 'running', ?, ?)",
+        "INSERT INTO deployments (service_id, tag, status, actor, spec, started_at) VALUES (?, ?, 'running', ?, ?, ?)",
     )
     .bind(service_id)
     .bind(tag)
     .bind(actor)
+    .bind(serde_json::to_string(spec).map_err(AppError::internal)?)
     .bind(now.timestamp_millis())
     .execute(pool)
     .await?;
     Ok(done.last_insert_rowid())
+}
+
+/// The definition a deployment was tried with.
+pub async fn deployment_spec(pool: &SqlitePool, id: i64) -> Result<Option<ServiceSpec>, AppError> {
+    let text: Option<String> = sqlx::query_scalar("SELECT spec FROM deployments WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .flatten();
+    text.map(|text| serde_json::from_str(&text).map_err(AppError::internal))
+        .transpose()
 }
 
 pub async fn set_task(pool: &SqlitePool, id: i64, task_id: &str) -> Result<(), AppError> {
