@@ -26,6 +26,15 @@ after(async () => {
   for (const container of [name, `${name}-test`, `${name}-previous`]) {
     await docker('DELETE', `/containers/${container}?force=true`);
   }
+  // The images the deploys pulled, once no container uses them.
+  if (registry) {
+    const images = await docker('GET', '/images/json');
+    for (const image of images.json ?? []) {
+      if ((image.RepoTags ?? []).some((tag) => tag.startsWith(`${registry.address}/caretaker-e2e/web:`))) {
+        await dockerRaw('DELETE', `/images/${image.Id}?force=true`);
+      }
+    }
+  }
 });
 
 async function served(port) {
@@ -88,7 +97,5 @@ test('with JavaScript: create a service, deploy, promote, deploy again, promote,
     throw error;
   } finally {
     await context.close();
-    const images = await docker('GET', `/images/json?filters=${encodeURIComponent(JSON.stringify({ reference: [repository] }))}`);
-    for (const image of images.json ?? []) await dockerRaw('DELETE', `/images/${image.Id}?force=true`);
   }
 });
