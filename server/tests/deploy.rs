@@ -16,6 +16,26 @@ fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// The service form of the web image: busybox httpd on 8080, the HTTP check on its CGI.
+fn service_form(name: &str, repository: &str, port: u16, secrets: &str, env: &str) -> String {
+    [
+        ("form[name]", name.to_owned()),
+        ("form[image]", format!("{repository}:1")),
+        (
+            "form[command]",
+            "/bin/busybox\nhttpd\n-f\n-p\n8080\n-h\n/www".to_owned(),
+        ),
+        ("form[ports]", format!("127.0.0.1:{port}:8080")),
+        ("form[health_path]", "/cgi-bin/health".to_owned()),
+        ("form[secrets]", secrets.to_owned()),
+        ("form[env]", env.to_owned()),
+    ]
+    .iter()
+    .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+    .collect::<Vec<_>>()
+    .join("&")
+}
+
 /// Removes every container of the service and the images its deploys pulled when the
 /// test ends, passed or not.
 struct Cleanup {
@@ -147,21 +167,7 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
         .local_addr()
         .unwrap()
         .port();
-    let form = [
-        ("form[name]", name.clone()),
-        ("form[image]", format!("{repository}:1")),
-        (
-            "form[command]",
-            "/bin/busybox\nhttpd\n-f\n-p\n8080\n-h\n/www".to_owned(),
-        ),
-        ("form[ports]", format!("127.0.0.1:{port}:8080")),
-        ("form[health_path]", "/cgi-bin/health".to_owned()),
-        ("form[secrets]", "API_TOKEN=s3cret".to_owned()),
-    ]
-    .iter()
-    .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
-    .collect::<Vec<_>>()
-    .join("&");
+    let form = service_form(&name, &repository, port, "API_TOKEN=s3cret", "");
     let created = call_as(&app.router, Some(&cookie), "/api/services/create", &form).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let id = created.json().as_i64().unwrap();
@@ -402,23 +408,16 @@ async fn deploy_to_the_test_slot_promote_and_roll_back_by_digest() {
     assert_eq!(ready, ["1"]);
 
     // Promote runs the definition that passed the gate, not one edited since.
-    let edit = [
-        ("id", id.to_string()),
-        ("form[name]", name.clone()),
-        ("form[image]", format!("{repository}:1")),
-        (
-            "form[command]",
-            "/bin/busybox\nhttpd\n-f\n-p\n8080\n-h\n/www".to_owned(),
-        ),
-        ("form[ports]", format!("127.0.0.1:{port}:8080")),
-        ("form[health_path]", "/cgi-bin/health".to_owned()),
-        ("form[secrets]", "API_TOKEN".to_owned()),
-        ("form[env]", "EDITED=after-the-gate".to_owned()),
-    ]
-    .iter()
-    .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
-    .collect::<Vec<_>>()
-    .join("&");
+    let edit = format!(
+        "id={id}&{}",
+        service_form(
+            &name,
+            &repository,
+            port,
+            "API_TOKEN",
+            "EDITED=after-the-gate"
+        )
+    );
     let edited = call_as(&app.router, Some(&cookie), "/api/services/update", &edit).await;
     assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
     assert_eq!(

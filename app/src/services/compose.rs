@@ -72,6 +72,13 @@ fn pairs(path: &str, value: &Value) -> Result<Vec<(String, String)>, AppError> {
     }
 }
 
+/// A scalar field of a long-syntax entry (`ports: - target: 80`), if present.
+fn field_of(map: &Mapping, path: &str, key: &str) -> Result<Option<String>, AppError> {
+    map.get(key)
+        .map(|value| scalar(&format!("{path}.{key}"), value))
+        .transpose()
+}
+
 /// Names from a list or from a mapping's keys (`depends_on`, `networks`).
 fn names(path: &str, value: &Value) -> Result<Vec<String>, AppError> {
     match value {
@@ -184,11 +191,7 @@ fn import_service(
                     let item_path = format!("{field}[{index}]");
                     let text = match item {
                         Value::Mapping(long) => {
-                            let get = |key: &str| {
-                                long.get(key)
-                                    .map(|v| scalar(&format!("{item_path}.{key}"), v))
-                                    .transpose()
-                            };
+                            let get = |key: &str| field_of(long, &item_path, key);
                             let target = get("target")?
                                 .ok_or_else(|| at(&item_path, "target is missing."))?;
                             let published = get("published")?.ok_or_else(|| at(&item_path, "published is missing: caretaker publishes every port it lists."))?;
@@ -210,11 +213,7 @@ fn import_service(
                     let item_path = format!("{field}[{index}]");
                     let text = match item {
                         Value::Mapping(long) => {
-                            let get = |key: &str| {
-                                long.get(key)
-                                    .map(|v| scalar(&format!("{item_path}.{key}"), v))
-                                    .transpose()
-                            };
+                            let get = |key: &str| field_of(long, &item_path, key);
                             let source = get("source")?
                                 .ok_or_else(|| at(&item_path, "source is missing."))?;
                             let target = get("target")?

@@ -595,6 +595,15 @@ fn first_published_port(
         .clone()
 }
 
+async fn service_and_host(
+    state: &AppState,
+    service_id: i64,
+) -> Result<(StoredService, Host), AppError> {
+    let service = super::service::get(state, service_id).await?;
+    let host = crate::containers::service::host(state, &service.host_id)?;
+    Ok((service, host))
+}
+
 /// One change of a service's containers at a time (two promotes at once would rename and
 /// remove each other's containers), and each runs to its end even when the browser that
 /// asked goes away: the request only waits for it.
@@ -633,8 +642,7 @@ pub async fn promote(state: &AppState, actor: &Actor, service_id: i64) -> Result
 }
 
 async fn promote_now(state: &AppState, actor: &Actor, service_id: i64) -> Result<(), AppError> {
-    let service = super::service::get(state, service_id).await?;
-    let host = crate::containers::service::host(state, &service.host_id)?;
+    let (service, host) = service_and_host(state, service_id).await?;
     let engine = &host.engine;
     let name = service.spec.name.clone();
     let Some((ready, Some(image_ref))) =
@@ -733,8 +741,7 @@ pub async fn roll_back(state: &AppState, actor: &Actor, service_id: i64) -> Resu
 }
 
 async fn roll_back_now(state: &AppState, actor: &Actor, service_id: i64) -> Result<(), AppError> {
-    let service = super::service::get(state, service_id).await?;
-    let host = crate::containers::service::host(state, &service.host_id)?;
+    let (service, host) = service_and_host(state, service_id).await?;
     let engine = &host.engine;
     let name = service.spec.name.clone();
     let previous = store::deployment_in(&state.db, service_id, "previous")

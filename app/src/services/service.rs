@@ -88,14 +88,26 @@ async fn save_secrets(
     Ok(())
 }
 
+/// Adds a service and its secrets inside `tx`; a taken name is a conflict.
+async fn insert_with_secrets(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    host: &str,
+    spec: &ServiceSpec,
+    secrets: &[SecretInput],
+) -> Result<i64, AppError> {
+    let id = store::insert(tx, host, spec, Utc::now())
+        .await?
+        .ok_or_else(|| name_taken(&spec.name))?;
+    save_secrets(state, tx, id, secrets).await?;
+    Ok(id)
+}
+
 pub async fn create(state: &AppState, actor: &Actor, form: &ServiceForm) -> Result<i64, AppError> {
     let (spec, secrets) = validate::parse_form(form)?;
     let host = checked_host(state, &form.host)?;
     let mut tx = begin_immediate(&state.db).await?;
-    let id = store::insert(&mut tx, &host, &spec, Utc::now())
-        .await?
-        .ok_or_else(|| name_taken(&spec.name))?;
-    save_secrets(state, &mut tx, id, &secrets).await?;
+    let id = insert_with_secrets(state, &mut tx, &host, &spec, &secrets).await?;
     tx.commit().await?;
     record(
         &state.db,
@@ -186,10 +198,7 @@ pub async fn import_compose(
     let mut tx = begin_immediate(&state.db).await?;
     let mut created = Vec::new();
     for (spec, secrets) in &imported.services {
-        let id = store::insert(&mut tx, &host, spec, Utc::now())
-            .await?
-            .ok_or_else(|| name_taken(&spec.name))?;
-        save_secrets(state, &mut tx, id, secrets).await?;
+        insert_with_secrets(state, &mut tx, &host, spec, secrets).await?;
         created.push(spec.name.clone());
     }
     tx.commit().await?;
@@ -231,10 +240,7 @@ pub async fn adopt(
         .await?;
     let (spec, secrets) = spec_of_container(&inspect)?;
     let mut tx = begin_immediate(&state.db).await?;
-    let service_id = store::insert(&mut tx, &host.id, &spec, Utc::now())
-        .await?
-        .ok_or_else(|| name_taken(&spec.name))?;
-    save_secrets(state, &mut tx, service_id, &secrets).await?;
+    let service_id = insert_with_secrets(state, &mut tx, &host.id, &spec, &secrets).await?;
     tx.commit().await?;
     record(
         &state.db,

@@ -248,22 +248,20 @@ pub async fn deployment_in(
     service_id: i64,
     status: &str,
 ) -> Result<Option<(super::Deployment, Option<String>)>, AppError> {
-    let row: Option<DeploymentRow> = sqlx::query_as(&format!(
-        "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE service_id = ? AND status = ? ORDER BY id DESC LIMIT 1"
+    #[derive(sqlx::FromRow)]
+    struct WithImage {
+        #[sqlx(flatten)]
+        row: DeploymentRow,
+        image_ref: Option<String>,
+    }
+    let found: Option<WithImage> = sqlx::query_as(&format!(
+        "SELECT {DEPLOYMENT_COLUMNS}, image_ref FROM deployments WHERE service_id = ? AND status = ? ORDER BY id DESC LIMIT 1"
     ))
     .bind(service_id)
     .bind(status)
     .fetch_optional(pool)
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let image_ref: Option<String> =
-        sqlx::query_scalar("SELECT image_ref FROM deployments WHERE id = ?")
-            .bind(row.id)
-            .fetch_one(pool)
-            .await?;
-    Ok(Some((row.into(), image_ref)))
+    Ok(found.map(|found| (found.row.into(), found.image_ref)))
 }
 
 pub async fn start_deployment(
