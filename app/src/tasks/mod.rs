@@ -69,6 +69,27 @@ impl TaskStatus {
     }
 }
 
+/// How many bytes of output a task keeps; older text is dropped first.
+pub const OUTPUT_KEPT: usize = 64 * 1024;
+
+/// The progress of one part of a task, shown as its own small bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskPart {
+    pub label: String,
+    pub done: u64,
+    /// `None` while the size of the part is not known yet.
+    pub total: Option<u64>,
+    /// How the part stands, in a few words ("already present", "failed: …").
+    pub note: String,
+}
+
+impl TaskPart {
+    pub fn percent(&self) -> Option<u8> {
+        let total = self.total.filter(|total| *total > 0)?;
+        Some(((self.done as f64 / total as f64).clamp(0.0, 1.0) * 100.0).round() as u8)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskLogLine {
     pub at: DateTime<Utc>,
@@ -91,6 +112,12 @@ pub struct TaskSnapshot {
     /// What a finished task produced, as JSON, for the area that started it.
     pub result: Option<String>,
     pub log: Vec<TaskLogLine>,
+    /// One progress line per part of the work (a layer of a pull, a server of a sync).
+    #[serde(default)]
+    pub parts: Vec<TaskPart>,
+    /// Text the work produces as it goes (a prompt's answer); bounded by [`OUTPUT_KEPT`].
+    #[serde(default)]
+    pub output: String,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }

@@ -57,6 +57,30 @@ pub fn TaskProgress(
                 " "
                 <span class="muted">{move || percent().map(|value| format!("{value} %"))}</span>
             </p>
+            {move || snapshot.with(|task| (!task.parts.is_empty()).then(|| view! {
+                <ul class="task-parts">
+                    {task.parts.iter().map(|part| {
+                        let amount = match part.total {
+                            Some(total) => format!("{} of {}", bytes(part.done), bytes(total)),
+                            None if part.done > 0 => bytes(part.done),
+                            None => String::new(),
+                        };
+                        view! {
+                            <li data-part=part.label.clone()>
+                                <span class="task-part-label">{part.label.clone()}</span>
+                                {match part.percent() {
+                                    Some(value) => view! { <progress max="100" value=value.to_string()>{format!("{value} %")}</progress> }.into_any(),
+                                    None => view! { <progress max="100">"working"</progress> }.into_any(),
+                                }}
+                                <span class="muted small">{amount} " " {part.note.clone()}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }))}
+            {move || snapshot.with(|task| (!task.output.is_empty()).then(|| view! {
+                <pre class="task-output" data-output>{task.output.clone()}</pre>
+            }))}
             {move || snapshot.with(|task| (!task.log.is_empty()).then(|| {
                 let lines = task.log.iter()
                     .map(|line| format!("{}  {}", local_time(line.at), line.line))
@@ -70,6 +94,19 @@ pub fn TaskProgress(
                 }
             }))}
         </section>
+    }
+}
+
+/// Stops a running task; the task's own stream then shows it cancelled.
+#[component]
+pub fn CancelButton(id: String) -> impl IntoView {
+    let cancel = ServerAction::<super::api::CancelTask>::new();
+    view! {
+        <crate::ui::form::ActionForm action=cancel attr:class="inline">
+            <input type="hidden" name="id" value=id/>
+            <button type="submit">"Cancel"</button>
+        </crate::ui::form::ActionForm>
+        {move || cancel.value().get().and_then(Result::err).map(|error| view! { <crate::ui::layout::ErrorNote message=error.to_string()/> })}
     }
 }
 

@@ -16,7 +16,7 @@ use sqlx::SqlitePool;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use super::{store, TaskLogLine, TaskSnapshot, TaskStatus, LOG_LINES_KEPT};
+use super::{store, TaskLogLine, TaskPart, TaskSnapshot, TaskStatus, LOG_LINES_KEPT, OUTPUT_KEPT};
 use crate::core::error::AppError;
 
 /// How often a changing task is written to the database.
@@ -57,6 +57,40 @@ impl TaskHandle {
             task.bytes_total = total;
             if let Some(total) = total.filter(|total| *total > 0) {
                 task.fraction = Some((done as f64 / total as f64).clamp(0.0, 1.0));
+            }
+        });
+    }
+
+    /// Sets the part labelled `label` (added at the end when new).
+    pub fn part(&self, label: &str, done: u64, total: Option<u64>, note: impl Into<String>) {
+        let note = note.into();
+        self.snapshot.send_modify(|task| {
+            match task.parts.iter_mut().find(|part| part.label == label) {
+                Some(part) => {
+                    part.done = done;
+                    part.total = total;
+                    part.note = note;
+                }
+                None => task.parts.push(TaskPart {
+                    label: label.to_owned(),
+                    done,
+                    total,
+                    note,
+                }),
+            }
+        });
+    }
+
+    /// Appends text to the task's output; only the last [`OUTPUT_KEPT`] bytes are kept.
+    pub fn output(&self, text: &str) {
+        self.snapshot.send_modify(|task| {
+            task.output.push_str(text);
+            if task.output.len() > OUTPUT_KEPT {
+                let mut cut = task.output.len() - OUTPUT_KEPT;
+                while !task.output.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                task.output.drain(..cut);
             }
         });
     }
@@ -112,6 +146,8 @@ impl Tasks {
             message: "Starting…".to_owned(),
             result: None,
             log: Vec::new(),
+            parts: Vec::new(),
+            output: String::new(),
             created_at: Utc::now(),
             finished_at: None,
         };
@@ -251,6 +287,18 @@ impl Tasks {
                 "This task is not running, so it cannot be cancelled.".to_owned(),
             )),
         }
+    }
+
+    /// The newest tasks of a kind, live state for the running ones.
+    pub async fn recent(&self, kind: &str, limit: i64) -> Result<Vec<TaskSnapshot>, AppError> {
+        let stored = store::recent(&self.pool, kind, limit).await?;
+        Ok(stored
+            .into_iter()
+            .map(|task| match self.subscribe(&task.id) {
+                Some(live) => live.borrow().clone(),
+                None => task,
+            })
+            .collect())
     }
 
     pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>, AppError> {

@@ -6,7 +6,7 @@ use sqlx::SqlitePool;
 use super::{TaskLogLine, TaskSnapshot, TaskStatus};
 use crate::core::error::AppError;
 
-const COLUMNS: &str = "id, kind, target, status, fraction, bytes_done, bytes_total, message, result, log, created_at, finished_at";
+const COLUMNS: &str = "id, kind, target, status, fraction, bytes_done, bytes_total, message, result, log, parts, output, created_at, finished_at";
 
 #[derive(sqlx::FromRow)]
 struct TaskRow {
@@ -20,6 +20,8 @@ struct TaskRow {
     message: String,
     result: Option<String>,
     log: String,
+    parts: String,
+    output: String,
     created_at: i64,
     finished_at: Option<i64>,
 }
@@ -50,6 +52,12 @@ impl TryFrom<TaskRow> for TaskSnapshot {
                 row.id
             ))
         })?;
+        let parts = serde_json::from_str(&row.parts).map_err(|error| {
+            AppError::internal(format_args!(
+                "task {} has unreadable parts: {error}",
+                row.id
+            ))
+        })?;
         Ok(TaskSnapshot {
             id: row.id,
             kind: row.kind,
@@ -61,6 +69,8 @@ impl TryFrom<TaskRow> for TaskSnapshot {
             message: row.message,
             result: row.result,
             log,
+            parts,
+            output: row.output,
             created_at: from_millis(row.created_at),
             finished_at: row.finished_at.map(from_millis),
         })
@@ -85,8 +95,9 @@ pub async fn insert(pool: &SqlitePool, task: &TaskSnapshot) -> Result<(), AppErr
 /// Writes the changing part of a task (everything but identity and creation time).
 pub async fn save_progress(pool: &SqlitePool, task: &TaskSnapshot) -> Result<(), AppError> {
     let log = serde_json::to_string(&task.log).map_err(AppError::internal)?;
+    let parts = serde_json::to_string(&task.parts).map_err(AppError::internal)?;
     sqlx::query(
-        "UPDATE tasks SET status = ?, fraction = ?, bytes_done = ?, bytes_total = ?, message = ?, result = ?, log = ?, finished_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = ?, fraction = ?, bytes_done = ?, bytes_total = ?, message = ?, result = ?, log = ?, parts = ?, output = ?, finished_at = ? WHERE id = ?",
     )
     .bind(task.status.as_str())
     .bind(task.fraction)
@@ -95,6 +106,8 @@ pub async fn save_progress(pool: &SqlitePool, task: &TaskSnapshot) -> Result<(),
     .bind(&task.message)
     .bind(&task.result)
     .bind(log)
+    .bind(parts)
+    .bind(&task.output)
     .bind(task.finished_at.map(millis))
     .bind(&task.id)
     .execute(pool)
@@ -127,6 +140,22 @@ pub async fn latest(
     .fetch_optional(pool)
     .await?;
     row.map(TaskSnapshot::try_from).transpose()
+}
+
+/// The newest tasks of a kind, newest first.
+pub async fn recent(
+    pool: &SqlitePool,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<TaskSnapshot>, AppError> {
+    let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM tasks WHERE kind = ? ORDER BY created_at DESC, rowid DESC LIMIT ?"
+    ))
+    .bind(kind)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(TaskSnapshot::try_from).collect()
 }
 
 /// Marks every task still `running` in the database as interrupted. Called once at start,
