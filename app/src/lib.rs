@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod containers;
 pub mod core;
+pub mod models;
 pub mod overview;
 pub mod services;
 pub mod tasks;
@@ -58,8 +59,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/containers") view=containers::pages::ContainersPage ssr=SsrMode::Async/>
                     <Route path=path!("/containers/services") view=services::pages::ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/containers/services/new") view=services::pages::NewServicePage ssr=SsrMode::Async/>
+                    <Route path=path!("/containers/services/llm-stack") view=models::stack::LlmStackPage ssr=SsrMode::Async/>
                     <Route path=path!("/containers/services/:id") view=services::pages::ServicePage ssr=SsrMode::Async/>
                     <Route path=path!("/containers/:host/:id") view=containers::pages::ContainerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/models") view=models::pages::ModelsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/models/details") view=models::pages::ModelPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=auth::pages::LoginPage ssr=SsrMode::Async/>

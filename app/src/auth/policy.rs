@@ -35,6 +35,8 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
         crate::overview::api::ACCESS,
         crate::containers::api::ACCESS,
         crate::services::api::ACCESS,
+        crate::models::api::ACCESS,
+        crate::models::stack::ACCESS,
         crate::tasks::api::ACCESS,
         crate::auth::api::ACCESS,
         crate::audit::api::ACCESS,

@@ -36,6 +36,8 @@ pub fn ServicesPage() -> impl IntoView {
             <h2 id="new-title">"Add services"</h2>
             <p><a class="button" href=href("/containers/services/new")>"New service"</a>
                 " or adopt a running container from its page under " <a href=href("/containers")>"Containers"</a> "."</p>
+            <p><a href=href("/containers/services/llm-stack")>"Ollama and Open WebUI with GitHub login"</a>
+                " — a ready pair of services for a team's LLM chat, from a short form."</p>
             <h3>"Import a docker-compose file"</h3>
             <p class="small muted">"Paste the file. caretaker takes image, command, environment, ports, volumes, networks, labels, restart, healthcheck, depends_on and GPU reservations; it names what it leaves out. Images are deployed, not built. Variables whose names look secret (…PASSWORD, …TOKEN, …KEY) are stored encrypted."</p>
             <ActionForm action=import attr:class="stacked-form">

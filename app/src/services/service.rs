@@ -187,6 +187,39 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
 }
 
 /// Creates every service of a compose file, or none: a problem anywhere stops the import.
+/// Creates several services in one transaction (all or none), in the order given; answers
+/// their ids. Each form is checked like the new-service form.
+pub async fn create_all(
+    state: &AppState,
+    actor: &Actor,
+    forms: &[ServiceForm],
+) -> Result<Vec<i64>, AppError> {
+    let mut parsed = Vec::new();
+    for form in forms {
+        let (spec, secrets) = validate::parse_form(form)?;
+        parsed.push((checked_host(state, &form.host)?, spec, secrets));
+    }
+    let mut tx = begin_immediate(&state.db).await?;
+    let mut ids = Vec::new();
+    for (host, spec, secrets) in &parsed {
+        ids.push(insert_with_secrets(state, &mut tx, host, spec, secrets).await?);
+    }
+    tx.commit().await?;
+    for (_, spec, _) in &parsed {
+        record(
+            &state.db,
+            actor,
+            "services",
+            "create",
+            &spec.name,
+            Outcome::Ok,
+            "",
+        )
+        .await;
+    }
+    Ok(ids)
+}
+
 pub async fn import_compose(
     state: &AppState,
     actor: &Actor,

@@ -13,6 +13,7 @@ use crate::ui::paths::{base_path, href, strip_base};
 const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/", "Overview", Role::Viewer),
     ("/containers", "Containers", Role::Viewer),
+    ("/models", "Models", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
     ("/users", "Users", Role::Admin),
 ];

@@ -37,6 +37,20 @@ pub fn join(base: &str, path: &str) -> String {
     }
 }
 
+/// A value made safe for a query string: everything but letters, digits and `-_.~:/` is
+/// percent-encoded.
+pub fn encode_query(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~:/".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 /// The path of a root-relative address without the base: `/caretaker/audit` → `/audit`.
 /// `None` when the path is outside the base.
 pub fn strip_base<'a>(base: &str, path: &'a str) -> Option<&'a str> {
@@ -85,6 +99,12 @@ mod client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_keep_model_names_readable() {
+        assert_eq!(encode_query("ns/llama3.2:1b"), "ns/llama3.2:1b");
+        assert_eq!(encode_query("a b&c=d#é"), "a%20b%26c%3Dd%23%C3%A9");
+    }
 
     #[test]
     fn joins_and_strips_the_base() {

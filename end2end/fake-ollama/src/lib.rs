@@ -1,0 +1,1 @@
+//! fake-ollama: see the crate description.
