@@ -179,6 +179,40 @@ export async function startFakeGithub(users, signInAs) {
   };
 }
 
+/**
+ * Starts the fake Ollama (end2end/fake-ollama) with `args` (e.g. ['--installed', 'phi3:mini']);
+ * `control(path, body)` drives its /_fake/ test hooks.
+ */
+export async function startFakeOllama(args = []) {
+  const bin = process.env.E2E_FAKE_OLLAMA_BIN ?? join(root, 'target', 'debug', 'fake-ollama');
+  const child = spawn(bin, ['--bind', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const match = seen.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`fake-ollama exited with ${code}`)));
+  });
+  return {
+    url,
+    async control(path, body) {
+      const response = await fetch(`${url}/_fake/${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`fake-ollama ${path}: ${response.status}`);
+      return response.json().catch(() => null);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
 /** Starts the release binary on a free port with its own data directory. */
 export async function startCaretaker(extraEnv = {}) {
   const bin = process.env.E2E_CARETAKER_BIN ?? join(root, 'target', 'release', 'caretaker');

@@ -8,10 +8,7 @@ use super::api::{
     get_model_details, get_models_overview, AddOllamaServer, CopyModel, DeleteModel, PullModel,
     RemoveOllamaServer, SyncModel, TestPrompt, UnloadModel,
 };
-use super::{
-    ModelDetails, ModelRow, ModelsOverview, PromptMeasure, ServerModels, DEFAULT_OLLAMA_URL,
-    PULL_TASK,
-};
+use super::{ModelDetails, ModelRow, ModelsOverview, ServerModels, DEFAULT_OLLAMA_URL, PULL_TASK};
 use crate::tasks::pages::TaskProgress;
 use crate::tasks::{TaskSnapshot, TaskStatus};
 use crate::ui::form::ActionForm;
@@ -223,7 +220,7 @@ fn AddServerForm(
                         <option value="">"none: use the address above"</option>
                         {services.into_iter().map(|(id, label)| view! { <option value=id.to_string()>{label}</option> }).collect_view()}
                     </select>
-                    <p class="small muted">"With a service, its host and published port give the address, and its name is used when Name is empty."</p>
+                    <p class="hint small muted">"With a service, its host and published port give the address, and its name is used when Name is empty."</p>
                 })}
                 <button type="submit">"Add server"</button>
             </ActionForm>
@@ -406,7 +403,7 @@ fn ModelActions(server_id: i64, name: String, actions: Actions) -> impl IntoView
     let (source, model) = (name.clone(), name);
     view! {
         <div class="actions">
-            <details class="confirm">
+            <details class="more">
                 <summary aria-label=copy_label>"Copy…"</summary>
                 <ActionForm action=actions.copy attr:class="inline">
                     <input type="hidden" name="server" value=server_id.to_string()/>
@@ -533,18 +530,13 @@ fn ModelBody(
         ("System prompt", details.system.clone()),
         ("License", details.license.clone()),
     ];
-    let measure = details
-        .last_prompt
-        .as_ref()
-        .and_then(|task| task.result.as_deref())
-        .and_then(|result| serde_json::from_str::<PromptMeasure>(result).ok());
     view! {
         <Title text=format!("{} · Models · caretaker", details.name)/>
         <h1>{details.name.clone()}</h1>
         <p class="muted">{format!("on {} ({})", details.server.name, details.server.base_url)}</p>
         <section class="card" aria-labelledby="facts-title">
             <h2 id="facts-title">"Details"</h2>
-            <dl class="facts">
+            <dl class="config">
                 {facts.into_iter().filter(|(_, value)| !value.is_empty()).map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view()}
                 {details.info.iter().map(|(key, value)| view! { <dt><code>{key.clone()}</code></dt><dd>{value.clone()}</dd> }).collect_view()}
             </dl>
@@ -568,7 +560,6 @@ fn ModelBody(
                 {move || prompt.value().get().and_then(Result::err).map(|error| view! { <ErrorNote message=error.to_string()/> })}
                 <p class="small muted">"The answer streams below. Time to first token is measured by caretaker from sending the prompt; tokens per second come from Ollama's own count."</p>
                 {details.last_prompt.clone().map(|task| view! { <TaskProgress task on_finished=refetch/> })}
-                {measure.map(|measure| view! { <p data-measure>{measure.summary()}</p> })}
             </section>
         })}
     }

@@ -27,11 +27,30 @@ const MAX_PROMPT: usize = 8_000;
 /// How long an unload is waited for before the page is told it is under way.
 const UNLOAD_WAIT: Duration = Duration::from_secs(5);
 
+/// How long the page waits for one server; a slower one is shown as not answering.
+const PAGE_ASK_LIMIT: Duration = Duration::from_secs(5);
+
 const AREA: &str = "models";
 
 pub async fn overview(state: &AppState) -> Result<ModelsOverview, AppError> {
     let servers = store::list_servers(&state.db).await?;
-    let servers = join_all(servers.into_iter().map(server_models)).await;
+    let servers = join_all(servers.into_iter().map(|server| async move {
+        let fallback = server.clone();
+        tokio::time::timeout(PAGE_ASK_LIMIT, server_models(server))
+            .await
+            .unwrap_or_else(|_| ServerModels {
+                reachable: Err(format!(
+                    "The Ollama server {} ({}) did not answer within {} seconds.",
+                    fallback.name,
+                    fallback.base_url,
+                    PAGE_ASK_LIMIT.as_secs()
+                )),
+                models: Vec::new(),
+                loaded: Vec::new(),
+                server: fallback,
+            })
+    }))
+    .await;
     let mut tasks = state.tasks.recent(PULL_TASK, RECENT_TASKS).await?;
     tasks.extend(state.tasks.recent(SYNC_TASK, RECENT_TASKS).await?);
     tasks.sort_by_key(|task| std::cmp::Reverse(task.created_at));

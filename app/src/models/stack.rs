@@ -356,7 +356,7 @@ pub fn LlmStackPage() -> impl IntoView {
                             <input id="stack-client-id" name="form[github_client_id]" required autocomplete="off"/>
                             <label for="stack-client-secret">"GitHub OAuth App client secret"</label>
                             <input id="stack-client-secret" name="form[github_client_secret]" required type="password" autocomplete="off"/>
-                            <p class="small muted">"The secret and a generated session key are stored encrypted and never shown again."</p>
+                            <p class="hint small muted">"The secret and a generated session key are stored encrypted and never shown again."</p>
                             <button type="submit">"Create both services"</button>
                         </ActionForm>
                     }.into_any()

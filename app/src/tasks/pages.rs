@@ -95,6 +95,8 @@ pub fn TaskProgress(
             }))}
         </section>
     }
+    // Erased: pages that hold a task (and more) would otherwise overflow the compiler.
+    .into_any()
 }
 
 /// Stops a running task; the task's own stream then shows it cancelled.
