@@ -87,7 +87,14 @@ async fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
 
 #[tokio::test]
 async fn a_pull_shows_progress_per_layer_and_the_model_appears_with_its_details() {
-    let ollama = FakeOllama::start(quick()).await.unwrap();
+    // About twenty steps of 10 ms: slow enough to watch the bar move.
+    let ollama = FakeOllama::start(Options {
+        pull_tick: Duration::from_millis(10),
+        pull_bytes_per_tick: 1024 * 1024,
+        ..quick()
+    })
+    .await
+    .unwrap();
     let app = test_app(LOCAL_DOCKER).await;
     let cookie = app.admin_cookie().await;
     let server = add_server(&app, &cookie, "gpu-box", &ollama.url()).await;
@@ -162,7 +169,10 @@ async fn a_pull_shows_progress_per_layer_and_the_model_appears_with_its_details(
     let html = get_as(&app.router, Some(&cookie), "/models").await;
     assert_eq!(html.status, StatusCode::OK);
     assert!(html.body.contains("tinyllama:latest"), "{}", html.body);
-    assert!(html.body.contains("1 models,"), "the disk total is shown");
+    assert!(
+        html.body.contains("1 model · 20.0 MiB in all"),
+        "the disk total is shown"
+    );
 
     // Details: modelfile, template, license.
     let details = call(
@@ -753,7 +763,7 @@ async fn the_llm_stack_form_creates_both_services_and_lists_the_ollama_server() 
         ("form[webui_url]", "https://chat.lab.example"),
         ("form[github_client_id]", "Iv1.team"),
         ("form[github_client_secret]", "gh-s3cret-value"),
-        ("form[gpu]", "auto"),
+        ("form[gpu]", "none"),
     ];
 
     // A missing value is named and nothing is created.
@@ -777,7 +787,6 @@ async fn the_llm_stack_form_creates_both_services_and_lists_the_ollama_server() 
     assert_eq!(specs.len(), 2);
     assert_eq!(specs[0].0, ollama);
     assert!(specs[0].1.contains("ollama/ollama"));
-    // This machine has no NVIDIA runtime, so "automatic" asks for no GPU.
     assert!(specs[0].1.contains(r#""gpus":null"#), "{}", specs[0].1);
     assert!(
         specs[1]

@@ -23,6 +23,10 @@ pub async fn get_model_details(server: i64, model: String) -> Result<ModelDetail
     let state = crate::core::state::app_state()?;
     let mut details = super::service::details(&state, server, &model).await?;
     details.actions_allowed = user.role >= Role::Admin;
+    // An admin's test prompt and its answer are theirs to read, not every viewer's.
+    if !details.actions_allowed {
+        details.last_prompt = None;
+    }
     Ok(details)
 }
 

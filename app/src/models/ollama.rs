@@ -25,6 +25,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// The longest silence inside a stream. Ollama says nothing while it verifies a large
 /// layer's digest or loads a model into memory, which can take minutes.
 const STREAM_SILENCE: Duration = Duration::from_secs(600);
+/// The longest answer a test prompt asks for, in tokens.
+const PROMPT_TOKENS: u32 = 512;
+/// The most of an error body that is read.
+const MAX_ERROR_BODY: usize = 4 * 1024;
 /// A streamed line longer than this is refused; Ollama's own client allows 8 MiB,
 /// because a final generate line may carry a large `context`.
 const MAX_LINE: usize = 8 * 1024 * 1024;
@@ -139,13 +143,25 @@ struct ErrorBody {
     error: String,
 }
 
+/// One connection pool for every Ollama server: building a client loads the TLS roots.
+static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+
 impl OllamaClient {
     pub fn new(label: &str, base_url: &str) -> Result<Self, AppError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(STREAM_SILENCE)
-            .build()
-            .map_err(AppError::internal)?;
+        let http = match HTTP.get() {
+            Some(http) => http.clone(),
+            None => {
+                let http = reqwest::Client::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .read_timeout(STREAM_SILENCE)
+                    // Ollama never redirects; following one would send requests to an
+                    // address the admin did not configure.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(AppError::internal)?;
+                HTTP.get_or_init(|| http).clone()
+            }
+        };
         Ok(Self {
             http,
             label: label.to_owned(),
@@ -252,7 +268,13 @@ impl OllamaClient {
         let request = self
             .http
             .post(self.url("/api/generate"))
-            .json(&serde_json::json!({ "model": model, "prompt": prompt, "stream": true }));
+            // A test needs a sample, not an essay: the answer stops at PROMPT_TOKENS.
+            .json(&serde_json::json!({
+                "model": model,
+                "prompt": prompt,
+                "stream": true,
+                "options": { "num_predict": PROMPT_TOKENS },
+            }));
         let response = self.send(request).await?;
         Ok(NdjsonStream::new(response))
     }
@@ -273,8 +295,16 @@ impl OllamaClient {
         if status.is_success() {
             return Ok(response);
         }
-        let body = response.text().await.unwrap_or_default();
-        Err(self.refusal(status.as_u16(), &body))
+        let mut body = Vec::new();
+        let mut chunks = response.bytes_stream();
+        while let Some(Ok(chunk)) = chunks.next().await {
+            body.extend_from_slice(&chunk);
+            if body.len() >= MAX_ERROR_BODY {
+                body.truncate(MAX_ERROR_BODY);
+                break;
+            }
+        }
+        Err(self.refusal(status.as_u16(), &String::from_utf8_lossy(&body)))
     }
 
     async fn json_of<T: DeserializeOwned>(
@@ -351,17 +381,38 @@ pub enum StreamError {
 /// The objects of a newline-delimited JSON body, one at a time. A body that is a single
 /// object without a trailing newline (a generate that only loads) is read too.
 pub struct NdjsonStream<T> {
-    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    body: Pin<Box<dyn Stream<Item = Result<Bytes, StreamError>> + Send>>,
     buffer: Vec<u8>,
+    /// How much of `buffer` is known to hold no newline, so it is not searched again.
+    scanned: usize,
     ended: bool,
     _item: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: DeserializeOwned> NdjsonStream<T> {
     fn new(response: reqwest::Response) -> Self {
+        Self::from_chunks(response.bytes_stream().map(|chunk| {
+            chunk.map_err(|error| {
+                StreamError::Cut(
+                    if error.is_timeout() {
+                        "went silent for too long"
+                    } else {
+                        "closed the connection"
+                    }
+                    .to_owned(),
+                )
+            })
+        }))
+    }
+
+    /// Reads objects from any stream of chunks, cut wherever the network cut them.
+    pub fn from_chunks(
+        chunks: impl Stream<Item = Result<Bytes, StreamError>> + Send + 'static,
+    ) -> Self {
         Self {
-            body: Box::pin(response.bytes_stream()),
+            body: Box::pin(chunks),
             buffer: Vec::new(),
+            scanned: 0,
             ended: false,
             _item: std::marker::PhantomData,
         }
@@ -370,23 +421,31 @@ impl<T: DeserializeOwned> NdjsonStream<T> {
     /// The next object; `None` once the body has ended.
     pub async fn next(&mut self) -> Option<Result<T, StreamError>> {
         loop {
-            if let Some(end) = self.buffer.iter().position(|byte| *byte == b'\n') {
+            let newline = self.buffer[self.scanned..]
+                .iter()
+                .position(|byte| *byte == b'\n')
+                .map(|at| self.scanned + at);
+            if let Some(end) = newline {
                 let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                self.scanned = 0;
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 return Some(parse_line(&line));
             }
+            self.scanned = self.buffer.len();
             if self.ended {
                 if self.buffer.iter().all(u8::is_ascii_whitespace) {
                     return None;
                 }
                 let rest = std::mem::take(&mut self.buffer);
+                self.scanned = 0;
                 return Some(parse_line(&rest));
             }
             if self.buffer.len() > MAX_LINE {
                 self.ended = true;
                 self.buffer.clear();
+                self.scanned = 0;
                 return Some(Err(StreamError::Garbled(
                     "a line longer than 8 MiB".to_owned(),
                 )));
@@ -396,12 +455,8 @@ impl<T: DeserializeOwned> NdjsonStream<T> {
                 Some(Err(error)) => {
                     self.ended = true;
                     self.buffer.clear();
-                    let why = if error.is_timeout() {
-                        "went silent for too long"
-                    } else {
-                        "closed the connection"
-                    };
-                    return Some(Err(StreamError::Cut(why.to_owned())));
+                    self.scanned = 0;
+                    return Some(Err(error));
                 }
                 None => self.ended = true,
             }
@@ -424,4 +479,92 @@ pub fn utc(time: Option<DateTime<FixedOffset>>) -> Option<DateTime<Utc>> {
     time.map(|time| time.with_timezone(&Utc))
         // The zero time `0001-01-01T00:00:00Z` means "not set".
         .filter(|time| time.timestamp() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(chunks: Vec<&'static str>) -> NdjsonStream<PullProgress> {
+        NdjsonStream::from_chunks(futures::stream::iter(
+            chunks
+                .into_iter()
+                .map(|chunk| Ok(Bytes::from_static(chunk.as_bytes()))),
+        ))
+    }
+
+    async fn statuses(mut stream: NdjsonStream<PullProgress>) -> Vec<Result<String, StreamError>> {
+        let mut seen = Vec::new();
+        while let Some(item) = stream.next().await {
+            seen.push(item.map(|line| line.status));
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn lines_are_read_however_the_network_cuts_them() {
+        let stream = lines_of(vec![
+            "{\"status\":\"pulling manifest\"}\n{\"sta",
+            "tus\":\"pulling abc\",\"digest\":\"sha256:abc\",\"total\":10}\n\n",
+            "{\"status\":\"verifying sha256 digest\"}\n{\"status\":\"success\"}",
+        ]);
+        assert_eq!(
+            statuses(stream).await,
+            vec![
+                Ok("pulling manifest".to_owned()),
+                Ok("pulling abc".to_owned()),
+                Ok("verifying sha256 digest".to_owned()),
+                // The last object may come without its newline.
+                Ok("success".to_owned()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_error_line_and_a_cut_are_told_apart() {
+        let stream = lines_of(vec![
+            "{\"status\":\"pulling manifest\"}\n",
+            "{\"error\":\"pull model manifest: file does not exist\"}\n",
+        ]);
+        assert_eq!(
+            statuses(stream).await,
+            vec![
+                Ok("pulling manifest".to_owned()),
+                Err(StreamError::Reported(
+                    "pull model manifest: file does not exist".to_owned()
+                )),
+            ]
+        );
+        let cut = NdjsonStream::<PullProgress>::from_chunks(futures::stream::iter(vec![
+            Ok(Bytes::from_static(
+                b"{\"status\":\"pulling manifest\"}\n{\"status\"",
+            )),
+            Err(StreamError::Cut("closed the connection".to_owned())),
+        ]));
+        assert_eq!(
+            statuses(cut).await,
+            vec![
+                Ok("pulling manifest".to_owned()),
+                Err(StreamError::Cut("closed the connection".to_owned())),
+            ]
+        );
+        let garbled = lines_of(vec!["<html>502 Bad Gateway</html>\n"]);
+        assert!(matches!(
+            statuses(garbled).await.as_slice(),
+            [Err(StreamError::Garbled(_))]
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_is_refused_not_buffered() {
+        let chunk: &'static str = Box::leak("x".repeat(1024 * 1024).into_boxed_str());
+        let stream = lines_of(vec![chunk; 9]);
+        let seen = statuses(stream).await;
+        assert_eq!(
+            seen,
+            vec![Err(StreamError::Garbled(
+                "a line longer than 8 MiB".to_owned()
+            ))]
+        );
+    }
 }

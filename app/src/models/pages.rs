@@ -53,7 +53,8 @@ impl Actions {
         ]
     }
 
-    /// The error of the latest action that failed, as a sentence.
+    /// The error of an action that failed, as a sentence (the first in the order above
+    /// when several did; each action's error is cleared when it is used again).
     fn error(&self) -> Option<String> {
         let errors = [
             self.add_server.value().get().and_then(Result::err),
@@ -155,12 +156,15 @@ fn ServerTable(
     actions_allowed: bool,
     remove: ServerAction<RemoveOllamaServer>,
 ) -> impl IntoView {
+    let total_models: usize = servers.iter().map(|server| server.models.len()).sum();
+    let total_disk = bytes(servers.iter().map(ServerModels::disk_bytes).sum());
+    let server_count = servers.len();
     view! {
         <div class="table-scroll">
         <table class="ollama-servers">
             <thead><tr>
                 <th scope="col">"Server"</th><th scope="col">"State"</th><th scope="col">"Models"</th>
-                <th scope="col">"Disk"</th><th scope="col">"Loaded"</th><th scope="col"></th>
+                <th scope="col">"Size of models"</th><th scope="col">"Loaded"</th><th scope="col"></th>
             </tr></thead>
             <tbody>
                 {servers.into_iter().map(|server| {
@@ -193,6 +197,15 @@ fn ServerTable(
                     }.into_any()
                 }).collect_view()}
             </tbody>
+            <tfoot>
+                <tr data-totals="all">
+                    <th scope="row">{if server_count == 1 { "Total".to_owned() } else { format!("All {server_count} servers") }}</th>
+                    <td></td>
+                    <td>{total_models}</td>
+                    <td>{total_disk}</td>
+                    <td colspan="2"></td>
+                </tr>
+            </tfoot>
         </table>
         </div>
     }
@@ -339,7 +352,7 @@ fn ServerCard(server: ServerModels, actions_allowed: bool, actions: Actions) -> 
                 } else {
                     view! {
                         <ModelTable server_id models actions_allowed actions/>
-                        <p class="small muted" data-totals>{format!("{count} models, {disk} on disk")}</p>
+                        <p class="small muted" data-totals>{format!("{} · {disk} in all", plural(count, "model"))}</p>
                     }.into_any()
                 }}
                 <h3>"Loaded in memory"</h3>
@@ -562,5 +575,14 @@ fn ModelBody(
                 {details.last_prompt.clone().map(|task| view! { <TaskProgress task on_finished=refetch/> })}
             </section>
         })}
+    }
+}
+
+/// "1 model", "3 models".
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }

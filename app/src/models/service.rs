@@ -171,23 +171,34 @@ async fn service_address(state: &AppState, id: i64) -> Result<(String, String), 
             "Service: {name} does not publish Ollama's port {OLLAMA_PORT}. Add a port such as 11434:11434 to it, or give the address."
         ))
     })?;
+    // Where the engine runs: a remote host's address, or this machine for the local one.
+    let remote_host = match state
+        .fleet
+        .host(&host_id)
+        .map(|host| host.engine.endpoint().clone())
+    {
+        Some(DockerEndpoint::Tcp(address) | DockerEndpoint::Tls { address, .. }) => Some(
+            address
+                .rsplit_once(':')
+                .map_or(address.clone(), |(host, _)| host.to_owned()),
+        ),
+        _ => None,
+    };
     let published_on = port
         .host_ip
         .clone()
         .filter(|ip| !matches!(ip.as_str(), "0.0.0.0" | "::" | ""));
-    let host = match published_on {
-        Some(ip) if ip.contains(':') => format!("[{ip}]"),
-        Some(ip) => ip,
-        None => match state
-            .fleet
-            .host(&host_id)
-            .map(|host| host.engine.endpoint().clone())
-        {
-            Some(DockerEndpoint::Tcp(address) | DockerEndpoint::Tls { address, .. }) => address
-                .rsplit_once(':')
-                .map_or(address.clone(), |(host, _)| host.to_owned()),
-            _ => "127.0.0.1".to_owned(),
-        },
+    let loopback = |ip: &str| ip.starts_with("127.") || ip == "::1";
+    let host = match (published_on, remote_host) {
+        (Some(ip), Some(remote)) if loopback(&ip) => {
+            return Err(AppError::invalid(format!(
+                "Service: {name} publishes Ollama on the loopback address of {remote} only, which caretaker cannot reach from here. Publish the port on an address caretaker can reach, or give the address."
+            )))
+        }
+        (Some(ip), _) if ip.contains(':') => format!("[{ip}]"),
+        (Some(ip), _) => ip,
+        (None, Some(remote)) => remote,
+        (None, None) => "127.0.0.1".to_owned(),
     };
     Ok((name, format!("http://{host}:{}", port.host_port)))
 }
@@ -281,7 +292,11 @@ pub async fn details(
     info.sort();
     let last_prompt = state
         .tasks
-        .latest(PROMPT_TASK, &task_target(&server.name, &model), None)
+        .latest(
+            PROMPT_TASK,
+            &task_target(&server.name, &validate::canonical(&model)),
+            None,
+        )
         .await?;
     Ok(ModelDetails {
         name: model,
@@ -378,19 +393,22 @@ pub async fn unload(
     .await;
     outcome?;
     // Ollama unloads asynchronously; wait so the page the admin sees next is right.
-    let started = Instant::now();
-    while started.elapsed() < UNLOAD_WAIT {
-        match client.ps().await {
-            Ok(loaded)
-                if loaded
-                    .iter()
-                    .any(|entry| validate::same_model(&entry.name, &model)) =>
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+    let still_loaded = async {
+        loop {
+            match client.ps().await {
+                Ok(loaded)
+                    if loaded
+                        .iter()
+                        .any(|entry| validate::same_model(&entry.name, &model)) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                _ => break,
             }
-            _ => break,
         }
-    }
+    };
+    // Past the wait the unload goes on in Ollama; the page shows it once done.
+    let _ = tokio::time::timeout(UNLOAD_WAIT, still_loaded).await;
     Ok(())
 }
 
@@ -420,7 +438,7 @@ pub async fn pull(
 ) -> Result<String, AppError> {
     let model = validate::model_name(model).map_err(AppError::Invalid)?;
     let (server, client) = server(state, server_id).await?;
-    let target = task_target(&server.name, &validate::with_tag(&model));
+    let target = task_target(&server.name, &validate::canonical(&model));
     if let Some(running) = state
         .tasks
         .latest(PULL_TASK, &target, Some(TaskStatus::Running))
@@ -431,27 +449,55 @@ pub async fn pull(
             server.name, running.id
         )));
     }
+    audited_task(
+        state,
+        actor,
+        PULL_TASK,
+        "pull",
+        &target,
+        move |task| async move {
+            pull_with_progress(&client, &model, &task)
+                .await
+                .map(|()| None)
+        },
+    )
+    .await
+}
+
+/// Starts `work` as a task and audits it twice: when it starts, and how it ended.
+async fn audited_task<F, Fut>(
+    state: &AppState,
+    actor: &Actor,
+    kind: &str,
+    action: &'static str,
+    target: &str,
+    work: F,
+) -> Result<String, AppError>
+where
+    F: FnOnce(TaskHandle) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Option<serde_json::Value>, AppError>> + Send + 'static,
+{
     record(
         &state.db,
         actor,
         AREA,
-        "pull",
-        &target,
+        action,
+        target,
         Outcome::Ok,
         "started",
     )
     .await;
-    let (db, actor, audit_target) = (state.db.clone(), actor.clone(), target.clone());
+    let (db, actor, audit_target) = (state.db.clone(), actor.clone(), target.to_owned());
     state
         .tasks
-        .start(PULL_TASK, &target, move |task| async move {
-            let outcome = pull_with_progress(&client, &model, &task).await;
+        .start(kind, target, move |task| async move {
+            let outcome = work(task).await;
             let (result, detail) = match &outcome {
-                Ok(()) => (Outcome::Ok, "finished".to_owned()),
+                Ok(_) => (Outcome::Ok, "finished".to_owned()),
                 Err(error) => (Outcome::Failed, error.to_string()),
             };
-            record(&db, &actor, AREA, "pull", &audit_target, result, &detail).await;
-            outcome.map(|()| None)
+            record(&db, &actor, AREA, action, &audit_target, result, &detail).await;
+            outcome
         })
         .await
 }
@@ -499,6 +545,16 @@ async fn pull_with_progress(
     task: &TaskHandle,
 ) -> Result<(), AppError> {
     task.progress(None, format!("Asking {} for {model}…", client.label()));
+    // Ollama names the layers one after another, so the known total grows as they appear;
+    // the bar never goes back when a new layer shows up.
+    let mut shown = 0.0_f64;
+    let mut fraction = move |bytes: &PullBytes| {
+        let total = bytes.total();
+        if total > 0 {
+            shown = shown.max(bytes.done() as f64 / total as f64);
+        }
+        (shown > 0.0).then_some(shown)
+    };
     run_pull(client, model, |line, bytes, first_seen| {
         if let Some(digest) = &line.digest {
             let short = short_digest(digest);
@@ -533,11 +589,6 @@ async fn pull_with_progress(
     .await?;
     task.progress(Some(1.0), format!("{model} is on {}.", client.label()));
     Ok(())
-}
-
-fn fraction(bytes: &PullBytes) -> Option<f64> {
-    let total = bytes.total();
-    (total > 0).then(|| bytes.done() as f64 / total as f64)
 }
 
 fn short_digest(digest: &str) -> &str {
@@ -643,29 +694,15 @@ pub async fn sync(
     servers.dedup_by(|a, b| a.0 == b.0);
     let names: Vec<String> = servers.iter().map(|(name, _)| name.clone()).collect();
     let target = format!("{} on {}", validate::with_tag(&model), names.join(", "));
-    record(
-        &state.db,
+    audited_task(
+        state,
         actor,
-        AREA,
+        SYNC_TASK,
         "sync",
         &target,
-        Outcome::Ok,
-        "started",
+        move |task| async move { sync_servers(&servers, &model, &task).await.map(|()| None) },
     )
-    .await;
-    let (db, actor, audit_target) = (state.db.clone(), actor.clone(), target.clone());
-    state
-        .tasks
-        .start(SYNC_TASK, &target, move |task| async move {
-            let outcome = sync_servers(&servers, &model, &task).await;
-            let (result, detail) = match &outcome {
-                Ok(()) => (Outcome::Ok, "finished".to_owned()),
-                Err(error) => (Outcome::Failed, error.to_string()),
-            };
-            record(&db, &actor, AREA, "sync", &audit_target, result, &detail).await;
-            outcome.map(|()| None)
-        })
-        .await
+    .await
 }
 
 async fn sync_servers(
@@ -765,26 +802,21 @@ pub async fn prompt(
         )));
     }
     let (server, client) = server(state, server_id).await?;
-    let target = task_target(&server.name, &model);
-    record(
-        &state.db,
+    let target = task_target(&server.name, &validate::canonical(&model));
+    audited_task(
+        state,
         actor,
-        AREA,
+        PROMPT_TASK,
         "test prompt",
         &target,
-        Outcome::Ok,
-        "",
-    )
-    .await;
-    state
-        .tasks
-        .start(PROMPT_TASK, &target, move |task| async move {
+        move |task| async move {
             let measure = run_prompt(&client, &model, &prompt, &task).await?;
             Ok(Some(
                 serde_json::to_value(measure).map_err(AppError::internal)?,
             ))
-        })
-        .await
+        },
+    )
+    .await
 }
 
 async fn run_prompt(
@@ -808,25 +840,32 @@ async fn run_prompt(
                     "{model} stopped answering: Ollama says “{said}”."
                 )))
             }
-            Err(StreamError::Cut(why) | StreamError::Garbled(why)) => {
+            Err(StreamError::Cut(why)) => {
                 return Err(AppError::EngineUnavailable(format!(
                     "The Ollama server {} {why} before {model} finished its answer.",
                     client.label()
                 )))
             }
-        };
-        let piece = if chunk.response.is_empty() {
-            chunk.thinking.as_deref().unwrap_or_default()
-        } else {
-            &chunk.response
-        };
-        if !piece.is_empty() {
-            if first_token_ms.is_none() {
-                let ms = sent.elapsed().as_millis() as u64;
-                first_token_ms = Some(ms);
-                task.progress(None, format!("First token after {ms} ms; answering…"));
+            Err(StreamError::Garbled(what)) => {
+                return Err(AppError::EngineUnavailable(format!(
+                    "{} sent {what} while {model} answered; it may not be Ollama.",
+                    client.label()
+                )))
             }
-            task.output(piece);
+        };
+        // A thinking model's first words are its thinking: they count for the first
+        // token, but the output shows the answer only.
+        let thinking = chunk
+            .thinking
+            .as_deref()
+            .is_some_and(|text| !text.is_empty());
+        if first_token_ms.is_none() && (thinking || !chunk.response.is_empty()) {
+            let ms = sent.elapsed().as_millis() as u64;
+            first_token_ms = Some(ms);
+            task.progress(None, format!("First token after {ms} ms; answering…"));
+        }
+        if !chunk.response.is_empty() {
+            task.output(&chunk.response);
         }
         if chunk.done {
             let tokens_per_second = match (chunk.eval_count, chunk.eval_duration) {

@@ -192,7 +192,9 @@ pub mod ssr {
             format!("OLLAMA_BASE_URL=http://{ollama}:11434"),
             format!("WEBUI_URL={url}"),
             "ENABLE_OAUTH_SIGNUP=true".to_owned(),
-            "OAUTH_MERGE_ACCOUNTS_BY_EMAIL=true".to_owned(),
+            // New GitHub sign-ups wait for an Open WebUI admin to let them in; the first
+            // account to sign in becomes that admin, so the team's admin signs in first.
+            "DEFAULT_USER_ROLE=pending".to_owned(),
             "ENABLE_LOGIN_FORM=false".to_owned(),
             format!("GITHUB_CLIENT_ID={client_id}"),
         ];
@@ -241,9 +243,9 @@ pub mod ssr {
             .map(char::from)
             .collect();
         let forms = service_forms(form, gpu, &secret_key)?;
+        // The network first: if the engine refuses it, no service is left half set up.
+        ensure_network(&host.engine, &forms[0].networks).await?;
         let ids = crate::services::service::create_all(state, actor, &forms).await?;
-        let network = forms[0].networks.clone();
-        ensure_network(&host.engine, &network).await?;
         // The Ollama service joins the models page's servers, its address from its port.
         let server = crate::models::ServerForm {
             name: String::new(),
@@ -316,7 +318,7 @@ pub fn LlmStackPage() -> impl IntoView {
         <Title text="Ollama and Open WebUI · caretaker"/>
         <p><a href=href("/containers/services")>"← Services"</a></p>
         <h1>"Ollama and Open WebUI"</h1>
-        <p class="muted">"Two services: Ollama with a volume for its models (and the GPUs when the host has NVIDIA's runtime), and Open WebUI set up for it and for GitHub login. Create a GitHub OAuth App first, with the callback " <code>"ADDRESS/oauth/github/callback"</code> "."</p>
+        <p class="muted">"Two services: Ollama with a volume for its models (and the GPUs when the host has NVIDIA's runtime), and Open WebUI set up for it and for GitHub login. Create a GitHub OAuth App first, with the callback " <code>"ADDRESS/oauth/github/callback"</code> ". Once deployed, sign in to Open WebUI yourself first: the first account becomes its admin, and later GitHub sign-ups wait for that admin's approval."</p>
         {move || create.value().get().and_then(Result::err).map(|error| view! { <ErrorNote message=error.to_string()/> })}
         <Transition fallback=|| view! { <p class="muted">"Reading the hosts…"</p> }>
             {move || hosts.get().map(|answer| match answer {

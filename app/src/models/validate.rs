@@ -93,9 +93,20 @@ pub fn model_name(name: &str) -> Result<String, String> {
     }
 }
 
-/// Ollama lists `llama3.2` as `llama3.2:latest`; compare names in that form, ignoring case.
+/// Ollama lists `llama3.2` as `llama3.2:latest`, and `registry.ollama.ai/library/x` as `x`;
+/// names compare in that short form, ignoring case (Ollama's lookups ignore case too).
 pub fn same_model(a: &str, b: &str) -> bool {
-    with_tag(a).eq_ignore_ascii_case(&with_tag(b))
+    canonical(a) == canonical(b)
+}
+
+/// The one form a name is kept and compared in: Ollama's short display form (default
+/// registry and `library/` namespace left out, the tag always present), in lowercase.
+/// `Library/Llama3.2` → `llama3.2:latest`.
+pub fn canonical(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    let short = lower.strip_prefix("registry.ollama.ai/").unwrap_or(&lower);
+    let short = short.strip_prefix("library/").unwrap_or(short);
+    with_tag(short)
 }
 
 /// `llama3.2` → `llama3.2:latest`; a name with a tag stays as it is.
@@ -164,6 +175,13 @@ mod tests {
         assert!(same_model("llama3.2", "llama3.2:latest"));
         assert!(same_model("Llama3.2:Latest", "llama3.2:latest"));
         assert!(!same_model("llama3.2:1b", "llama3.2:latest"));
+        assert!(same_model("library/llama3.2", "llama3.2:latest"));
+        assert!(same_model(
+            "registry.ollama.ai/library/llama3.2:1b",
+            "llama3.2:1b"
+        ));
+        assert!(!same_model("team/llama3.2", "llama3.2"));
+        assert_eq!(canonical(" Library/Llama3.2 "), "llama3.2:latest");
         assert_eq!(with_tag("ns/model"), "ns/model:latest");
         assert_eq!(with_tag("host:5000/ns/model"), "host:5000/ns/model:latest");
     }

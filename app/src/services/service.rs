@@ -186,7 +186,6 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
     Ok(())
 }
 
-/// Creates every service of a compose file, or none: a problem anywhere stops the import.
 /// Creates several services in one transaction (all or none), in the order given; answers
 /// their ids. Each form is checked like the new-service form.
 pub async fn create_all(
@@ -220,6 +219,7 @@ pub async fn create_all(
     Ok(ids)
 }
 
+/// Creates every service of a compose file, or none: a problem anywhere stops the import.
 pub async fn import_compose(
     state: &AppState,
     actor: &Actor,
