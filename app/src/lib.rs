@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod containers;
 pub mod core;
+pub mod jobs;
 pub mod models;
 pub mod overview;
 pub mod services;
@@ -64,6 +65,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/containers/:host/:id") view=containers::pages::ContainerPage ssr=SsrMode::Async/>
                     <Route path=path!("/models") view=models::pages::ModelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/models/details") view=models::pages::ModelPage ssr=SsrMode::Async/>
+                    <Route path=path!("/jobs") view=jobs::pages::JobsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/jobs/new") view=jobs::pages::NewJobPage ssr=SsrMode::Async/>
+                    <Route path=path!("/jobs/:id") view=jobs::pages::JobPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=auth::pages::LoginPage ssr=SsrMode::Async/>

@@ -92,6 +92,10 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// How long shutdown waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long "before shutdown" jobs may take. Under systemd (TimeoutStopSec, 90 s by
+/// default) this fits; under Docker set `stop_grace_period` above it (the default 10 s
+/// is less).
+const SHUTDOWN_JOBS_LIMIT: Duration = Duration::from_secs(60);
 /// How often expired sessions are swept from the database.
 const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
 
@@ -153,6 +157,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let db = state.db.clone();
     sweep_sessions(&state);
     watch_docker_hosts(&state);
+    // Jobs: runs missed while caretaker was down, startup jobs, then the timetable.
+    app::jobs::service::start(&state).await?;
+    let scheduler = state.scheduler.clone();
+    tokio::spawn(scheduler.clone().run());
     // Requests in flight may finish, but not forever: a task's event stream stays open as
     // long as its task runs, so shutdown gives up waiting after SHUTDOWN_GRACE.
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
@@ -167,6 +175,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         } => tracing::warn!("requests still open after {} s; stopping anyway", SHUTDOWN_GRACE.as_secs()),
     }
+    // "Before shutdown" jobs, with their time limit, while the database is still open.
+    scheduler.shutdown(SHUTDOWN_JOBS_LIMIT).await;
     db.close().await;
     tracing::info!("caretaker stopped");
     Ok(())

@@ -37,6 +37,7 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
         crate::services::api::ACCESS,
         crate::models::api::ACCESS,
         crate::models::stack::ACCESS,
+        crate::jobs::api::ACCESS,
         crate::tasks::api::ACCESS,
         crate::auth::api::ACCESS,
         crate::audit::api::ACCESS,

@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use super::docker::DockerEngine;
 use super::error::AppError;
 use super::metrics::Metrics;
+use super::scheduler::{Scheduler, SystemClock};
 use super::secrets::SecretBox;
 use crate::auth::service::Auth;
 use crate::containers::fleet::Fleet;
@@ -28,6 +29,10 @@ pub struct AppState {
     pub tasks: Tasks,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// When scheduled work is due, and the clock everything reads the time from.
+    pub scheduler: Arc<Scheduler>,
+    /// Which jobs are running now (their overlap policy reads it).
+    pub jobs: Arc<crate::jobs::service::JobLocks>,
     /// Where the compiled site (wasm, js, css, public files) is and how it is named.
     pub leptos_options: LeptosOptions,
     /// Login settings, the GitHub client, session store and rate limits.
@@ -50,6 +55,8 @@ impl AppState {
             fleet: Arc::new(Fleet::new(docker.clone())),
             docker,
             metrics: Arc::new(Metrics::new()),
+            scheduler: Arc::new(Scheduler::new(Arc::new(SystemClock))),
+            jobs: Arc::default(),
             leptos_options,
         }
     }

@@ -22,6 +22,27 @@ pub async fn get(state: &AppState, id: i64) -> Result<StoredService, AppError> {
         .ok_or_else(|| AppError::not_found(format!("There is no service with id {id}.")))
 }
 
+/// Restarts the service's production container (`NAME`) on its host.
+pub async fn restart_production(state: &AppState, id: i64) -> Result<(), AppError> {
+    let service = get(state, id).await?;
+    let host = state.fleet.host(&service.host_id).ok_or_else(|| {
+        AppError::not_found(format!(
+            "The Docker host of {} is no longer listed.",
+            service.spec.name
+        ))
+    })?;
+    let name = service.spec.name.clone();
+    let limit = host.engine.timeout() + std::time::Duration::from_secs(10);
+    host.engine
+        .call_with_timeout(limit, |client| async move {
+            let options = bollard::query_parameters::RestartContainerOptionsBuilder::new()
+                .t(10)
+                .build();
+            client.restart_container(&name, Some(options)).await
+        })
+        .await
+}
+
 pub async fn view(state: &AppState, id: i64) -> Result<ServiceView, AppError> {
     let stored = get(state, id).await?;
     Ok(ServiceView {

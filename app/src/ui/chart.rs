@@ -53,8 +53,14 @@ fn draw(
         return Ok(());
     }
     let seconds = |at: DateTime<Utc>| at.timestamp_millis() as f64 / 1000.0;
-    let first = points.iter().map(|p| seconds(p.at)).fold(f64::INFINITY, f64::min);
-    let last = points.iter().map(|p| seconds(p.at)).fold(f64::NEG_INFINITY, f64::max);
+    let first = points
+        .iter()
+        .map(|p| seconds(p.at))
+        .fold(f64::INFINITY, f64::min);
+    let last = points
+        .iter()
+        .map(|p| seconds(p.at))
+        .fold(f64::NEG_INFINITY, f64::max);
     // A single point or an instant-wide series still needs a width.
     let (first, last) = if last - first < 60.0 {
         (first - 30.0, last + 30.0)
@@ -109,13 +115,14 @@ fn draw(
 
 fn draw_empty(svg: &mut String, size: (u32, u32), text: &str) {
     let root = SVGBackend::with_string(svg, size).into_drawing_area();
-    let style = ("sans-serif", 14)
-        .into_font()
-        .color(&INK)
-        .pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Center,
-            plotters::style::text_anchor::VPos::Center,
-        ));
+    let style =
+        ("sans-serif", 14)
+            .into_font()
+            .color(&INK)
+            .pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Center,
+            ));
     let _ = root.draw_text(text, &style, (size.0 as i32 / 2, size.1 as i32 / 2));
     let _ = root.present();
 }
@@ -123,7 +130,10 @@ fn draw_empty(svg: &mut String, size: (u32, u32), text: &str) {
 /// Adds role, title, description and viewBox to plotters' `<svg …>` root.
 fn accessible(svg: &str, title: &str, description: &str, size: (u32, u32)) -> String {
     let id = format!("chart-{:x}", fnv(title));
-    let Some(open_end) = svg.find("<svg").and_then(|start| svg[start..].find('>').map(|end| start + end)) else {
+    let Some(open_end) = svg
+        .find("<svg")
+        .and_then(|start| svg[start..].find('>').map(|end| start + end))
+    else {
         return String::new();
     };
     let (open, rest) = svg.split_at(open_end);
@@ -158,7 +168,8 @@ mod tests {
 
     fn point(minute: i64, value: f64, ok: bool) -> Point {
         Point {
-            at: Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap() + chrono::Duration::minutes(minute),
+            at: Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
+                + chrono::Duration::minutes(minute),
             value,
             ok,
         }
@@ -170,7 +181,11 @@ mod tests {
             "Run time of backup",
             "Median 1.0 s; 1 failed.",
             "seconds",
-            &[point(0, 1.0, true), point(60, 4.0, false), point(120, 1.2, true)],
+            &[
+                point(0, 1.0, true),
+                point(60, 4.0, false),
+                point(120, 1.2, true),
+            ],
             (640, 220),
         );
         assert!(svg.starts_with("<svg"), "{svg}");
@@ -179,15 +194,28 @@ mod tests {
         assert!(svg.contains(r#"viewBox="0 0 640 220""#));
         let id = format!("chart-{:x}", fnv("Run time of backup"));
         assert!(svg.contains(&format!(r#"aria-labelledby="{id}-title {id}-desc""#)));
-        assert!(svg.contains(&format!(r#"<title id="{id}-title">Run time of backup</title>"#)));
-        assert!(svg.contains(&format!(r#"<desc id="{id}-desc">Median 1.0 s; 1 failed.</desc>"#)));
-        assert!(svg.contains("#DC2626") || svg.contains("#dc2626"), "the failure is red");
+        assert!(svg.contains(&format!(
+            r#"<title id="{id}-title">Run time of backup</title>"#
+        )));
+        assert!(svg.contains(&format!(
+            r#"<desc id="{id}-desc">Median 1.0 s; 1 failed.</desc>"#
+        )));
+        assert!(
+            svg.contains("#DC2626") || svg.contains("#dc2626"),
+            "the failure is red"
+        );
         assert!(svg.contains("seconds"));
     }
 
     #[test]
     fn text_is_escaped_and_ids_differ() {
-        let svg = time_series_svg("<script>&\"'", "a < b", "s", &[point(0, 1.0, true)], (300, 100));
+        let svg = time_series_svg(
+            "<script>&\"'",
+            "a < b",
+            "s",
+            &[point(0, 1.0, true)],
+            (300, 100),
+        );
         assert!(svg.contains("&lt;script&gt;&amp;&quot;&#39;"));
         assert!(!svg.contains("<script>"));
         let other = time_series_svg("Another", "", "s", &[point(0, 1.0, true)], (300, 100));
@@ -203,8 +231,16 @@ mod tests {
         assert!(empty.contains("No data yet"));
         assert!(empty.contains(r#"role="img""#));
         time_series_svg("One", "", "s", &[point(0, 2.0, true)], (300, 100));
-        time_series_svg("Flat", "", "s", &[point(0, 0.0, true), point(5, 0.0, true)], (300, 100));
-        let many: Vec<Point> = (0..1000).map(|i| point(i, (i % 7) as f64, i % 50 != 0)).collect();
+        time_series_svg(
+            "Flat",
+            "",
+            "s",
+            &[point(0, 0.0, true), point(5, 0.0, true)],
+            (300, 100),
+        );
+        let many: Vec<Point> = (0..1000)
+            .map(|i| point(i, (i % 7) as f64, i % 50 != 0))
+            .collect();
         let svg = time_series_svg("Many", "", "s", &many, (640, 220));
         assert!(svg.len() > 10_000);
     }

@@ -1,0 +1,604 @@
+//! The logic of jobs: definitions, scheduling through `core::scheduler`, running with the
+//! job's policy, history and health.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::run::{attempt, Attempt};
+use super::store::{self, JobRecord, RunEnd};
+use super::{
+    validate, CatchUp, JobForm, JobHealth, JobSpec, JobSummary, JobView, Overlap, RunRecord,
+    RunStatus, RUNS_SHOWN,
+};
+use crate::audit::service::{record, Actor};
+use crate::audit::Outcome;
+use crate::core::error::AppError;
+use crate::core::schedule::Schedule;
+use crate::core::state::AppState;
+
+const AREA: &str = "jobs";
+/// A cron job this late is shown as missed (the scheduler wakes at least every 30 s).
+const LATE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+/// How many missed runs are counted when caretaker comes back.
+const MISSED_COUNTED: usize = 1000;
+
+/// One lock per job, held while it runs: the overlap policy reads it.
+#[derive(Default)]
+pub struct JobLocks(Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>);
+
+impl JobLocks {
+    fn of(&self, job: i64) -> Arc<tokio::sync::Mutex<()>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(job)
+            .or_default()
+            .clone()
+    }
+}
+
+fn schedule_of(spec: &JobSpec) -> Schedule {
+    match spec.schedule_kind.as_str() {
+        "cron" => Schedule::Cron {
+            expression: spec.expression.clone(),
+            zone: spec.zone.clone(),
+        },
+        "startup" => Schedule::AtStartup,
+        "shutdown" => Schedule::BeforeShutdown,
+        _ => Schedule::Manual,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Scheduling
+
+/// At start: marks runs of a dead process interrupted, deals with runs missed while
+/// caretaker was down, hooks jobs into the scheduler and runs the startup jobs.
+pub async fn start(state: &AppState) -> Result<(), AppError> {
+    let interrupted = store::mark_interrupted(&state.db, state.scheduler.now()).await?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "job runs were interrupted by the last stop");
+    }
+    catch_up(state).await?;
+    register(state);
+    let state = state.clone();
+    tokio::spawn(async move { state.scheduler.startup().await });
+    Ok(())
+}
+
+/// Hooks jobs into the scheduler: the ticker for cron jobs, startup and shutdown jobs.
+pub fn register(state: &AppState) {
+    let ticking = state.clone();
+    state.scheduler.on_tick(
+        AREA,
+        Arc::new(move |now| {
+            let state = ticking.clone();
+            Box::pin(async move {
+                tick(&state, now).await.unwrap_or_else(|error| {
+                    tracing::error!(%error, "jobs could not be scheduled");
+                    None
+                })
+            })
+        }),
+    );
+    for (trigger, wanted) in [("startup", "startup"), ("shutdown", "shutdown")] {
+        let hooked = state.clone();
+        let hook: crate::core::scheduler::Hook = Arc::new(move || {
+            let state = hooked.clone();
+            Box::pin(async move {
+                if let Err(error) = run_all_of_kind(&state, wanted, trigger).await {
+                    tracing::error!(%error, trigger, "jobs could not be run");
+                }
+            })
+        });
+        if wanted == "startup" {
+            state.scheduler.on_startup(AREA, hook);
+        } else {
+            state.scheduler.before_shutdown(AREA, hook);
+        }
+    }
+}
+
+/// Runs every unpaused job with this schedule kind, all at once, and waits for them.
+async fn run_all_of_kind(state: &AppState, kind: &str, trigger: &str) -> Result<(), AppError> {
+    let jobs = store::list(&state.db).await?;
+    let runs = jobs
+        .into_iter()
+        .filter(|job| !job.paused && job.spec.schedule_kind == kind)
+        .map(|job| run_job(state.clone(), job, trigger, None));
+    futures::future::join_all(runs).await;
+    Ok(())
+}
+
+/// Starts every cron job that is due at `now` and plans its next run; answers the earliest
+/// next run of all jobs.
+pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, AppError> {
+    let mut earliest: Option<DateTime<Utc>> = None;
+    for job in store::list(&state.db).await? {
+        if job.paused {
+            continue;
+        }
+        let Some(due) = job.next_run_at else { continue };
+        let next = if due <= now {
+            let schedule = schedule_of(&job.spec);
+            let next = schedule.next_after(now);
+            // The next time is written before the run starts, so a crash during the run
+            // does not run it twice.
+            store::set_next_run(&state.db, job.id, next).await?;
+            tokio::spawn(run_job(state.clone(), job, "schedule", Some(due)));
+            next
+        } else {
+            Some(due)
+        };
+        if let Some(next) = next {
+            earliest = Some(earliest.map_or(next, |earliest| earliest.min(next)));
+        }
+    }
+    Ok(earliest)
+}
+
+/// Runs that fell due while caretaker was down: run once, or record them skipped, as each
+/// job's policy says. Either way the job shows it, and its next run is planned from now.
+pub async fn catch_up(state: &AppState) -> Result<(), AppError> {
+    let now = state.scheduler.now();
+    for job in store::list(&state.db).await? {
+        let Some(due) = job.next_run_at.filter(|due| *due <= now) else {
+            continue;
+        };
+        let schedule = schedule_of(&job.spec);
+        store::set_next_run(&state.db, job.id, schedule.next_after(now)).await?;
+        if job.paused {
+            continue;
+        }
+        let missed =
+            schedule.missed_between(due - chrono::Duration::milliseconds(1), now, MISSED_COUNTED);
+        let count = if missed.len() >= MISSED_COUNTED {
+            format!("{MISSED_COUNTED} or more runs")
+        } else if missed.len() == 1 {
+            "1 run".to_owned()
+        } else {
+            format!("{} runs", missed.len())
+        };
+        let first = crate::ui::format::local_time(due);
+        tracing::warn!(job = %job.spec.name, missed = missed.len(), "runs were missed while caretaker was down");
+        match job.spec.catch_up {
+            CatchUp::Once => {
+                tokio::spawn(run_job(state.clone(), job, "catch-up", Some(due)));
+            }
+            CatchUp::Skip => {
+                let message = format!(
+                    "caretaker was not running: {count} missed since {first}, skipped as this job's policy says."
+                );
+                store::insert_run(
+                    &state.db,
+                    job.id,
+                    "catch-up",
+                    Some(due),
+                    RunStatus::Skipped,
+                    &message,
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a job with its policy (overlap, time limit, retries) and records the run.
+pub async fn run_job(
+    state: AppState,
+    job: JobRecord,
+    trigger: &str,
+    scheduled_for: Option<DateTime<Utc>>,
+) -> Option<i64> {
+    let outcome = run_with_policy(&state, &job, trigger, scheduled_for).await;
+    match outcome {
+        Ok(run) => Some(run),
+        Err(error) => {
+            tracing::error!(%error, job = %job.spec.name, "the run could not be recorded");
+            None
+        }
+    }
+}
+
+async fn run_with_policy(
+    state: &AppState,
+    job: &JobRecord,
+    trigger: &str,
+    scheduled_for: Option<DateTime<Utc>>,
+) -> Result<i64, AppError> {
+    let lock = state.jobs.of(job.id);
+    let _running = match job.spec.overlap {
+        Overlap::Queue => lock.lock_owned().await,
+        Overlap::Skip => match lock.try_lock_owned() {
+            Ok(guard) => guard,
+            Err(_) => {
+                return store::insert_run(
+                    &state.db,
+                    job.id,
+                    trigger,
+                    scheduled_for,
+                    RunStatus::Skipped,
+                    "The previous run was still going, so this one was skipped.",
+                    state.scheduler.now(),
+                )
+                .await
+            }
+        },
+    };
+    let run_id = store::insert_run(
+        &state.db,
+        job.id,
+        trigger,
+        scheduled_for,
+        RunStatus::Running,
+        "",
+        state.scheduler.now(),
+    )
+    .await?;
+    let limit = Duration::from_secs(u64::from(job.spec.timeout_secs));
+    let mut attempts = 0;
+    let (status, last) = loop {
+        attempts += 1;
+        let (status, result) =
+            match tokio::time::timeout(limit, attempt(state, &job.spec.action)).await {
+                Ok(result) if result.ok => (RunStatus::Succeeded, result),
+                Ok(result) => (RunStatus::Failed, result),
+                Err(_) => (
+                    RunStatus::TimedOut,
+                    Attempt {
+                        message: format!(
+                            "Stopped waiting after the time limit of {} s.{}",
+                            job.spec.timeout_secs,
+                            if matches!(job.spec.action, super::JobAction::Exec { .. }) {
+                                " The command may still be running in its container."
+                            } else {
+                                ""
+                            }
+                        ),
+                        ..Attempt::default()
+                    },
+                ),
+            };
+        if status == RunStatus::Succeeded || attempts > job.spec.retries {
+            break (status, result);
+        }
+        // Backoff: the delay doubles with each retry.
+        let delay = u64::from(job.spec.retry_delay_secs) << (attempts - 1).min(10);
+        tracing::info!(job = %job.spec.name, attempts, delay, "the run failed; retrying");
+        tokio::time::sleep(Duration::from_secs(delay)).await;
+    };
+    let message = if attempts > 1 {
+        format!(
+            "{} (attempt {attempts} of {})",
+            last.message,
+            job.spec.retries + 1
+        )
+    } else {
+        last.message.clone()
+    };
+    if status.is_failure() {
+        tracing::warn!(job = %job.spec.name, %message, "a job failed");
+    }
+    let end = RunEnd {
+        status,
+        attempts,
+        exit_code: last.exit_code,
+        http_status: last.http_status,
+        output: &last.output,
+        message: &message,
+    };
+    store::finish_run(&state.db, run_id, &end, state.scheduler.now()).await?;
+    Ok(run_id)
+}
+
+// ---------------------------------------------------------------------------------------
+// Definitions
+
+/// Checks the form; restart jobs look their service up by id.
+async fn parse_with_services(
+    state: &AppState,
+    form: &JobForm,
+) -> Result<(JobSpec, Schedule), AppError> {
+    let services = if form.kind == "restart" {
+        crate::services::service::list(state).await?
+    } else {
+        Vec::new()
+    };
+    validate::parse_form(form, |id| {
+        services
+            .iter()
+            .find(|service| service.id == id)
+            .map(|service| service.name.clone())
+    })
+}
+
+pub async fn create(state: &AppState, actor: &Actor, form: &JobForm) -> Result<i64, AppError> {
+    let (spec, schedule) = parse_with_services(state, form).await?;
+    let now = state.scheduler.now();
+    let id = store::insert(&state.db, &spec, schedule.next_after(now), now)
+        .await?
+        .ok_or_else(|| AppError::Conflict(format!("A job named {} exists already.", spec.name)))?;
+    state.scheduler.wake();
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "create",
+        &spec.name,
+        Outcome::Ok,
+        &spec.action.summary(),
+    )
+    .await;
+    Ok(id)
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    form: &JobForm,
+) -> Result<(), AppError> {
+    let (spec, schedule) = parse_with_services(state, form).await?;
+    get(state, id).await?;
+    let now = state.scheduler.now();
+    if !store::update(&state.db, id, &spec, schedule.next_after(now), now).await? {
+        return Err(AppError::Conflict(format!(
+            "Another job is named {}.",
+            spec.name
+        )));
+    }
+    state.scheduler.wake();
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "edit",
+        &spec.name,
+        Outcome::Ok,
+        &spec.action.summary(),
+    )
+    .await;
+    Ok(())
+}
+
+pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let name = store::delete(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("This job was already deleted."))?;
+    record(&state.db, actor, AREA, "delete", &name, Outcome::Ok, "").await;
+    Ok(())
+}
+
+pub async fn set_paused(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    paused: bool,
+) -> Result<(), AppError> {
+    let job = get(state, id).await?;
+    store::set_paused(&state.db, id, paused).await?;
+    if !paused {
+        // Resumed: the next run is planned from now; runs during the pause are not owed.
+        let next = schedule_of(&job.spec).next_after(state.scheduler.now());
+        store::set_next_run(&state.db, id, next).await?;
+    }
+    state.scheduler.wake();
+    let action = if paused { "pause" } else { "resume" };
+    record(
+        &state.db,
+        actor,
+        AREA,
+        action,
+        &job.spec.name,
+        Outcome::Ok,
+        "",
+    )
+    .await;
+    Ok(())
+}
+
+/// Starts a run now, whatever the schedule; answers at once.
+pub async fn run_now(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let job = get(state, id).await?;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "run now",
+        &job.spec.name,
+        Outcome::Ok,
+        "",
+    )
+    .await;
+    tokio::spawn(run_job(state.clone(), job, "manual", None));
+    Ok(())
+}
+
+async fn get(state: &AppState, id: i64) -> Result<JobRecord, AppError> {
+    store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("There is no job with id {id}.")))
+}
+
+/// The next five runs of a schedule as typed, to check the expression before saving.
+pub fn preview(
+    state: &AppState,
+    kind: &str,
+    expression: &str,
+    zone: &str,
+) -> Result<Vec<DateTime<Utc>>, AppError> {
+    let zone = if zone.trim().is_empty() { "UTC" } else { zone };
+    let schedule = Schedule::parse(kind, expression, zone).map_err(AppError::Invalid)?;
+    Ok(schedule.upcoming(state.scheduler.now(), 5))
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+pub async fn list(state: &AppState) -> Result<Vec<JobSummary>, AppError> {
+    let now = state.scheduler.now();
+    let mut summaries = Vec::new();
+    for job in store::list(&state.db).await? {
+        let last = store::runs(&state.db, job.id, 1).await?.pop();
+        summaries.push(summary(&job, last, now));
+    }
+    Ok(summaries)
+}
+
+fn summary(job: &JobRecord, last_run: Option<RunRecord>, now: DateTime<Utc>) -> JobSummary {
+    let health = health(job, last_run.as_ref(), now);
+    JobSummary {
+        id: job.id,
+        name: job.spec.name.clone(),
+        action: job.spec.action.summary(),
+        schedule: schedule_of(&job.spec).describe(),
+        paused: job.paused,
+        next_run_at: job.next_run_at.filter(|_| !job.paused),
+        last_run,
+        health,
+    }
+}
+
+/// Whether the job needs attention: failed last time, or did not run when it should have.
+fn health(job: &JobRecord, last: Option<&RunRecord>, now: DateTime<Utc>) -> JobHealth {
+    if job.paused {
+        return JobHealth::Paused;
+    }
+    if let Some(last) = last {
+        if last.status.is_failure() {
+            return JobHealth::Failing(format!(
+                "last run {}: {}",
+                last.status.label(),
+                last.message
+            ));
+        }
+        if last.status == RunStatus::Skipped && last.trigger == "catch-up" {
+            return JobHealth::Missed(last.message.clone());
+        }
+    }
+    if let Some(due) = job.next_run_at.filter(|due| *due + LATE_AFTER < now) {
+        return JobHealth::Missed(format!(
+            "did not run at {}, when it was due",
+            crate::ui::format::local_time(due)
+        ));
+    }
+    JobHealth::Fine
+}
+
+pub async fn view(state: &AppState, id: i64) -> Result<JobView, AppError> {
+    let job = get(state, id).await?;
+    let now = state.scheduler.now();
+    let runs = store::runs(&state.db, id, RUNS_SHOWN).await?;
+    let upcoming = if job.paused {
+        Vec::new()
+    } else {
+        schedule_of(&job.spec).upcoming(now, 5)
+    };
+    let chart = run_time_chart(&job.spec.name, &runs);
+    Ok(JobView {
+        summary: summary(&job, runs.first().cloned(), now),
+        form: form_of(&job.spec),
+        upcoming,
+        runs,
+        chart,
+        actions_allowed: false,
+    })
+}
+
+fn run_time_chart(name: &str, runs: &[RunRecord]) -> String {
+    use crate::ui::chart::{time_series_svg, Point};
+    let mut points: Vec<Point> = runs
+        .iter()
+        .filter_map(|run| {
+            Some(Point {
+                at: run.started_at,
+                value: run.duration_secs()?,
+                ok: !run.status.is_failure(),
+            })
+        })
+        .collect();
+    points.sort_by_key(|point| point.at);
+    let failed = points.iter().filter(|point| !point.ok).count();
+    let mut seconds: Vec<f64> = points.iter().map(|point| point.value).collect();
+    seconds.sort_by(f64::total_cmp);
+    let description = match (seconds.get(seconds.len() / 2), seconds.last()) {
+        (Some(median), Some(longest)) => format!(
+            "Run time of the last {} runs of {name}: median {median:.1} s, longest {longest:.1} s; {failed} failed.",
+            seconds.len()
+        ),
+        _ => format!("{name} has no finished runs yet."),
+    };
+    time_series_svg(
+        &format!("Run time of {name}"),
+        &description,
+        "seconds",
+        &points,
+        (640, 220),
+    )
+}
+
+/// The form filled with a stored job, for editing.
+fn form_of(spec: &JobSpec) -> JobForm {
+    let mut form = JobForm {
+        name: spec.name.clone(),
+        schedule_kind: spec.schedule_kind.clone(),
+        expression: spec.expression.clone(),
+        zone: spec.zone.clone(),
+        timeout: format!("{}s", spec.timeout_secs),
+        retries: spec.retries.to_string(),
+        retry_delay: format!("{}s", spec.retry_delay_secs),
+        overlap: match spec.overlap {
+            Overlap::Skip => "skip",
+            Overlap::Queue => "queue",
+        }
+        .to_owned(),
+        catch_up: match spec.catch_up {
+            CatchUp::Once => "once",
+            CatchUp::Skip => "skip",
+        }
+        .to_owned(),
+        ..JobForm::default()
+    };
+    match &spec.action {
+        super::JobAction::Http {
+            method,
+            url,
+            headers,
+            body,
+            expected_status,
+        } => {
+            form.kind = "http".to_owned();
+            form.method = method.clone();
+            form.url = url.clone();
+            form.headers = headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            form.body = body.clone();
+            form.expected_status = expected_status
+                .map(|status| status.to_string())
+                .unwrap_or_default();
+        }
+        super::JobAction::Exec {
+            host,
+            container,
+            command,
+        } => {
+            form.kind = "exec".to_owned();
+            form.host = host.clone();
+            form.container = container.clone();
+            form.command = shlex::try_join(command.iter().map(String::as_str)).unwrap_or_default();
+        }
+        super::JobAction::Restart { service_id, .. } => {
+            form.kind = "restart".to_owned();
+            form.service = service_id.to_string();
+        }
+    }
+    form
+}

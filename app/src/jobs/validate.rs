@@ -1,0 +1,355 @@
+//! Checking the job form: every field says what is wrong and what is accepted.
+
+use super::{CatchUp, JobAction, JobForm, JobSpec, Overlap};
+use crate::core::error::AppError;
+use crate::core::schedule::Schedule;
+use crate::services::validate::parse_duration;
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+/// The longest a run may be given.
+const MAX_TIMEOUT_SECS: u32 = 24 * 3600;
+const MAX_RETRIES: u32 = 10;
+
+/// The form as a job definition and its schedule. `service_name` looks up the name of a
+/// service id (for restart jobs); `None` when there is no such service.
+pub fn parse_form(
+    form: &JobForm,
+    service_name: impl Fn(i64) -> Option<String>,
+) -> Result<(JobSpec, Schedule), AppError> {
+    let name = form.name.trim().to_owned();
+    let name_ok = !name.is_empty()
+        && name.len() <= 60
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '));
+    if !name_ok {
+        return Err(AppError::invalid(
+            "Name: use 1 to 60 letters, digits, spaces, dots, dashes or underscores, for example update-forecast.",
+        ));
+    }
+    let schedule = Schedule::parse(&form.schedule_kind, &form.expression, zone(&form.zone))
+        .map_err(AppError::Invalid)?;
+    let action = match form.kind.as_str() {
+        "http" => http_action(form)?,
+        "exec" => exec_action(form)?,
+        "restart" => {
+            let id: i64 = form.service.trim().parse().map_err(|_| {
+                AppError::invalid("Service: choose the service to restart.")
+            })?;
+            let service = service_name(id).ok_or_else(|| {
+                AppError::invalid("Service: that service no longer exists; choose another.")
+            })?;
+            JobAction::Restart {
+                service_id: id,
+                service,
+            }
+        }
+        other => {
+            return Err(AppError::invalid(format!(
+                "Kind: “{other}” is not a kind of job; choose an HTTP request, a command in a container or a service restart."
+            )))
+        }
+    };
+    let timeout_secs = match form.timeout.trim() {
+        "" => 60,
+        text => parse_duration("Time limit", text)?,
+    };
+    if !(1..=MAX_TIMEOUT_SECS).contains(&timeout_secs) {
+        return Err(AppError::invalid(
+            "Time limit: give 1 second to 24 hours, like 30s, 5m or 2h.",
+        ));
+    }
+    let retries: u32 = match form.retries.trim() {
+        "" => 0,
+        text => text
+            .parse()
+            .ok()
+            .filter(|n| *n <= MAX_RETRIES)
+            .ok_or_else(|| {
+                AppError::invalid(format!(
+                    "Retries: “{text}” is not accepted; give a number from 0 to {MAX_RETRIES}."
+                ))
+            })?,
+    };
+    let retry_delay_secs = match form.retry_delay.trim() {
+        "" => 10,
+        text => parse_duration("Delay between retries", text)?,
+    };
+    let overlap = match form.overlap.as_str() {
+        "" | "skip" => Overlap::Skip,
+        "queue" => Overlap::Queue,
+        other => {
+            return Err(AppError::invalid(format!(
+                "While still running: “{other}” is not a choice; use skip or queue."
+            )))
+        }
+    };
+    let catch_up = match form.catch_up.as_str() {
+        "" | "once" => CatchUp::Once,
+        "skip" => CatchUp::Skip,
+        other => {
+            return Err(AppError::invalid(format!(
+                "After downtime: “{other}” is not a choice; use once or skip."
+            )))
+        }
+    };
+    let (schedule_kind, expression, zone) = match &schedule {
+        Schedule::Cron { expression, zone } => ("cron", expression.clone(), zone.clone()),
+        other => (other.kind(), String::new(), String::new()),
+    };
+    let spec = JobSpec {
+        name,
+        action,
+        schedule_kind: schedule_kind.to_owned(),
+        expression,
+        zone,
+        timeout_secs,
+        retries,
+        retry_delay_secs,
+        overlap,
+        catch_up,
+    };
+    Ok((spec, schedule))
+}
+
+fn zone(text: &str) -> &str {
+    match text.trim() {
+        "" => "UTC",
+        zone => zone,
+    }
+}
+
+fn http_action(form: &JobForm) -> Result<JobAction, AppError> {
+    let method = form.method.trim().to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        return Err(AppError::invalid(format!(
+            "Method: use one of {}.",
+            METHODS.join(", ")
+        )));
+    }
+    let url = form.url.trim().to_owned();
+    let plain = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if !plain || url.chars().any(char::is_whitespace) {
+        return Err(AppError::invalid(
+            "URL: write the whole address with http:// or https://, for example http://127.0.0.1:5000/update-forecast.",
+        ));
+    }
+    let mut headers = Vec::new();
+    for (index, line) in form.headers.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(AppError::invalid(format!(
+                "Headers, line {}: write Name: value, for example Authorization: Bearer …",
+                index + 1
+            )));
+        };
+        let name = name.trim();
+        let token = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+        if !token {
+            return Err(AppError::invalid(format!(
+                "Headers, line {}: “{name}” is not a header name.",
+                index + 1
+            )));
+        }
+        headers.push((name.to_owned(), value.trim().to_owned()));
+    }
+    let expected_status = match form.expected_status.trim() {
+        "" => None,
+        text => Some(
+            text.parse::<u16>()
+                .ok()
+                .filter(|status| (100..=599).contains(status))
+                .ok_or_else(|| {
+                    AppError::invalid(format!(
+                        "Expected status: “{text}” is not an HTTP status; give 100 to 599, or leave it empty for any 2xx."
+                    ))
+                })?,
+        ),
+    };
+    Ok(JobAction::Http {
+        method,
+        url,
+        headers,
+        body: form.body.clone(),
+        expected_status,
+    })
+}
+
+fn exec_action(form: &JobForm) -> Result<JobAction, AppError> {
+    let container = form.container.trim().to_owned();
+    let container_ok = !container.is_empty()
+        && container
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !container_ok {
+        return Err(AppError::invalid(
+            "Container: give the container's name, for example web.",
+        ));
+    }
+    let command = shlex::split(form.command.trim())
+        .filter(|words| !words.is_empty())
+        .ok_or_else(|| {
+            AppError::invalid(
+                "Command: write the program and its arguments, for example python manage.py clearsessions; quote arguments with spaces. It is not run by a shell: write sh -c '…' to use one.",
+            )
+        })?;
+    let host = match form.host.trim() {
+        "" => crate::containers::LOCAL_HOST_ID.to_owned(),
+        host => host.to_owned(),
+    };
+    Ok(JobAction::Exec {
+        host,
+        container,
+        command,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_form() -> JobForm {
+        JobForm {
+            name: "update-forecast".into(),
+            url: "http://127.0.0.1:5000/update-forecast".into(),
+            ..JobForm::default()
+        }
+    }
+
+    #[test]
+    fn the_seeds_hourly_call_is_a_valid_job() {
+        let (spec, schedule) = parse_form(&http_form(), |_| None).unwrap();
+        assert_eq!(
+            spec.action.summary(),
+            "POST http://127.0.0.1:5000/update-forecast"
+        );
+        assert_eq!(schedule.describe(), "every hour at :15");
+        assert_eq!(spec.timeout_secs, 60);
+        assert_eq!(spec.overlap, Overlap::Skip);
+    }
+
+    #[test]
+    fn commands_are_argument_vectors() {
+        let form = JobForm {
+            kind: "exec".into(),
+            container: "web".into(),
+            command: r#"python -c "print('hi; rm -rf /')""#.into(),
+            ..http_form()
+        };
+        let (spec, _) = parse_form(&form, |_| None).unwrap();
+        assert_eq!(
+            spec.action,
+            JobAction::Exec {
+                host: "local".into(),
+                container: "web".into(),
+                command: vec!["python".into(), "-c".into(), "print('hi; rm -rf /')".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let cases: Vec<(JobForm, &str)> = vec![
+            (
+                JobForm {
+                    name: "".into(),
+                    ..http_form()
+                },
+                "Name:",
+            ),
+            (
+                JobForm {
+                    expression: "61 * * * *".into(),
+                    ..http_form()
+                },
+                "is not a cron expression",
+            ),
+            (
+                JobForm {
+                    zone: "Mars/Base".into(),
+                    ..http_form()
+                },
+                "is not a time zone",
+            ),
+            (
+                JobForm {
+                    url: "127.0.0.1/x".into(),
+                    ..http_form()
+                },
+                "URL:",
+            ),
+            (
+                JobForm {
+                    method: "BREW".into(),
+                    ..http_form()
+                },
+                "Method:",
+            ),
+            (
+                JobForm {
+                    headers: "no colon".into(),
+                    ..http_form()
+                },
+                "Headers, line 1",
+            ),
+            (
+                JobForm {
+                    expected_status: "2000".into(),
+                    ..http_form()
+                },
+                "Expected status:",
+            ),
+            (
+                JobForm {
+                    timeout: "0s".into(),
+                    ..http_form()
+                },
+                "Time limit:",
+            ),
+            (
+                JobForm {
+                    retries: "99".into(),
+                    ..http_form()
+                },
+                "Retries:",
+            ),
+            (
+                JobForm {
+                    overlap: "both".into(),
+                    ..http_form()
+                },
+                "While still running:",
+            ),
+            (
+                JobForm {
+                    kind: "exec".into(),
+                    container: "web".into(),
+                    command: "'unclosed".into(),
+                    ..http_form()
+                },
+                "Command:",
+            ),
+            (
+                JobForm {
+                    kind: "restart".into(),
+                    service: "7".into(),
+                    ..http_form()
+                },
+                "Service:",
+            ),
+        ];
+        for (form, expected) in cases {
+            let error = parse_form(&form, |_| None).unwrap_err().to_string();
+            assert!(error.contains(expected), "{expected}: {error}");
+        }
+    }
+}

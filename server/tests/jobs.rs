@@ -1,0 +1,655 @@
+//! Scheduled jobs: the schedule driven by a manual clock, HTTP jobs against a local
+//! server, commands in containers on the real Docker engine, time limits, retries,
+//! overlap, runs missed while caretaker was down, and startup and shutdown jobs in the
+//! real binary.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::any;
+use axum::Router;
+use chrono::{TimeZone, Utc};
+use common::{call_as, docker, error_of, get_as, test_app, TestApp, TestContainer, LOCAL_DOCKER};
+
+use app::audit::service::Actor;
+use app::core::scheduler::ManualClock;
+use app::jobs::JobForm;
+
+/// A local app the jobs call: it records every request, and its paths behave as named:
+/// `/ok`, `/slow` (answers after 3 s), `/flaky` (500 twice, then 200), `/missing` (404).
+#[derive(Clone, Default)]
+struct Calls(Arc<Mutex<Vec<(String, String, String)>>>);
+
+impl Calls {
+    fn to(&self, path: &str) -> Vec<(String, String)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, seen, _)| seen == path)
+            .map(|(method, _, body)| (method.clone(), body.clone()))
+            .collect()
+    }
+}
+
+async fn answer(
+    State(calls): State<Calls>,
+    Path(path): Path<String>,
+    method: axum::http::Method,
+    body: String,
+) -> StatusCode {
+    let path = format!("/{path}");
+    let earlier = calls.to(&path).len();
+    calls
+        .0
+        .lock()
+        .unwrap()
+        .push((method.to_string(), path.clone(), body));
+    match path.as_str() {
+        "/slow" => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            StatusCode::OK
+        }
+        "/flaky" if earlier < 2 => StatusCode::INTERNAL_SERVER_ERROR,
+        "/missing" => StatusCode::NOT_FOUND,
+        _ => StatusCode::OK,
+    }
+}
+
+async fn local_app() -> (String, Calls) {
+    let calls = Calls::default();
+    let router = Router::new()
+        .route("/{*path}", any(answer))
+        .with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{address}"), calls)
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn form_body(form: &JobForm) -> String {
+    let value = serde_json::to_value(form).unwrap();
+    value
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(key, value)| format!("form%5B{key}%5D={}", encode(value.as_str().unwrap())))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn http_job(name: &str, url: &str) -> JobForm {
+    JobForm {
+        name: name.into(),
+        url: url.into(),
+        body: "{\"source\":\"caretaker\"}".into(),
+        ..JobForm::default()
+    }
+}
+
+async fn create(app: &TestApp, cookie: &str, form: &JobForm) -> i64 {
+    let answer = call_as(
+        &app.router,
+        Some(cookie),
+        "/api/jobs/create",
+        &form_body(form),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.json().as_i64().unwrap()
+}
+
+async fn view(app: &TestApp, cookie: &str, id: i64) -> serde_json::Value {
+    let answer = call_as(
+        &app.router,
+        Some(cookie),
+        "/api/jobs/get",
+        &format!("id={id}"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.json()
+}
+
+/// Waits until the job has `count` finished runs; answers them, newest first.
+async fn finished_runs(
+    app: &TestApp,
+    cookie: &str,
+    id: i64,
+    count: usize,
+) -> Vec<serde_json::Value> {
+    for _ in 0..300 {
+        let job = view(app, cookie, id).await;
+        let runs: Vec<serde_json::Value> = job["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|run| run["status"] != "running")
+            .cloned()
+            .collect();
+        if runs.len() >= count {
+            return runs;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job {id} did not reach {count} finished runs");
+}
+
+fn manual_clock(app: &TestApp, at: chrono::DateTime<Utc>) -> Arc<ManualClock> {
+    let clock = Arc::new(ManualClock::new(at));
+    app.state.scheduler.use_clock(clock.clone());
+    clock
+}
+
+#[tokio::test]
+async fn an_hourly_http_job_runs_at_its_minute_and_plans_the_next() {
+    let (base, calls) = local_app().await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let clock = manual_clock(&app, Utc.with_ymd_and_hms(2026, 11, 22, 10, 20, 0).unwrap());
+    app::jobs::service::register(&app.state);
+    let id = create(
+        &app,
+        &cookie,
+        &http_job("update-forecast", &format!("{base}/update-forecast")),
+    )
+    .await;
+
+    let job = view(&app, &cookie, id).await;
+    assert_eq!(job["summary"]["schedule"], "every hour at :15");
+    let upcoming: Vec<&str> = job["upcoming"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(upcoming[0], "2026-11-22T11:15:00Z");
+    assert_eq!(upcoming[4], "2026-11-22T15:15:00Z");
+
+    // Before 11:15 nothing runs; the scheduler says when to look again.
+    assert_eq!(
+        app.state.scheduler.tick().await,
+        Some(Utc.with_ymd_and_hms(2026, 11, 22, 11, 15, 0).unwrap())
+    );
+    assert!(calls.to("/update-forecast").is_empty());
+
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 22, 11, 15, 0).unwrap());
+    assert_eq!(
+        app.state.scheduler.tick().await,
+        Some(Utc.with_ymd_and_hms(2026, 11, 22, 12, 15, 0).unwrap())
+    );
+    let runs = finished_runs(&app, &cookie, id, 1).await;
+    assert_eq!(runs[0]["status"], "succeeded");
+    assert_eq!(runs[0]["trigger"], "schedule");
+    assert_eq!(runs[0]["http_status"], 200);
+    assert_eq!(runs[0]["scheduled_for"], "2026-11-22T11:15:00Z");
+    assert_eq!(
+        calls.to("/update-forecast"),
+        vec![("POST".to_owned(), "{\"source\":\"caretaker\"}".to_owned())]
+    );
+    // A second look at the same minute does not run it again.
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 22, 11, 16, 0).unwrap());
+    app.state.scheduler.tick().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(calls.to("/update-forecast").len(), 1);
+
+    // The page shows the job, its history and its chart.
+    let page = get_as(&app.router, Some(&cookie), &format!("/jobs/{id}")).await;
+    assert!(page.body.contains("every hour at :15"));
+    assert!(
+        page.body.contains(r#"role="img""#),
+        "the run-time chart is drawn"
+    );
+    assert!(page.body.contains(r#"data-status="succeeded""#));
+}
+
+#[tokio::test]
+async fn time_limits_retries_and_expected_statuses_decide_the_result() {
+    let (base, calls) = local_app().await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+
+    let flaky = create(
+        &app,
+        &cookie,
+        &JobForm {
+            retries: "2".into(),
+            retry_delay: "1s".into(),
+            schedule_kind: "manual".into(),
+            ..http_job("flaky", &format!("{base}/flaky"))
+        },
+    )
+    .await;
+    let slow = create(
+        &app,
+        &cookie,
+        &JobForm {
+            timeout: "1s".into(),
+            schedule_kind: "manual".into(),
+            ..http_job("slow", &format!("{base}/slow"))
+        },
+    )
+    .await;
+    let missing = create(
+        &app,
+        &cookie,
+        &JobForm {
+            schedule_kind: "manual".into(),
+            ..http_job("missing", &format!("{base}/missing"))
+        },
+    )
+    .await;
+    let expects_404 = create(
+        &app,
+        &cookie,
+        &JobForm {
+            expected_status: "404".into(),
+            schedule_kind: "manual".into(),
+            ..http_job("expects-404", &format!("{base}/missing"))
+        },
+    )
+    .await;
+    for id in [flaky, slow, missing, expects_404] {
+        let answer = call_as(
+            &app.router,
+            Some(&cookie),
+            "/api/jobs/run",
+            &format!("id={id}"),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+
+    let run = &finished_runs(&app, &cookie, flaky, 1).await[0];
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["attempts"], 3);
+    assert!(run["message"].as_str().unwrap().contains("attempt 3 of 3"));
+    assert_eq!(calls.to("/flaky").len(), 3);
+
+    let run = &finished_runs(&app, &cookie, slow, 1).await[0];
+    assert_eq!(run["status"], "timed_out", "{run}");
+    assert!(run["message"]
+        .as_str()
+        .unwrap()
+        .contains("time limit of 1 s"));
+
+    let run = &finished_runs(&app, &cookie, missing, 1).await[0];
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["message"], "Answered 404, expected a 2xx status.");
+    let run = &finished_runs(&app, &cookie, expects_404, 1).await[0];
+    assert_eq!(run["status"], "succeeded");
+
+    // A failing job is flagged on the list.
+    let list = call_as(&app.router, Some(&cookie), "/api/jobs/list", "")
+        .await
+        .json();
+    let health: Vec<(String, String)> = list[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| {
+            (
+                job["name"].as_str().unwrap().to_owned(),
+                job["health"].to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        health
+            .iter()
+            .any(|(name, health)| name == "missing" && health.contains("Failing")),
+        "{health:?}"
+    );
+    assert!(
+        health
+            .iter()
+            .any(|(name, health)| name == "flaky" && health == "\"Fine\""),
+        "{health:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_still_going_makes_the_next_skip_or_wait_as_chosen() {
+    let (base, calls) = local_app().await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let skip = create(
+        &app,
+        &cookie,
+        &JobForm {
+            schedule_kind: "manual".into(),
+            ..http_job("slow-skip", &format!("{base}/slow"))
+        },
+    )
+    .await;
+    let queue = create(
+        &app,
+        &cookie,
+        &JobForm {
+            schedule_kind: "manual".into(),
+            overlap: "queue".into(),
+            ..http_job("slow-queue", &format!("{base}/slow"))
+        },
+    )
+    .await;
+    for id in [skip, skip, queue, queue] {
+        call_as(
+            &app.router,
+            Some(&cookie),
+            "/api/jobs/run",
+            &format!("id={id}"),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let runs = finished_runs(&app, &cookie, skip, 2).await;
+    let statuses: Vec<&str> = runs
+        .iter()
+        .map(|run| run["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        vec!["skipped", "succeeded"],
+        "newest first: the second click, while the first ran, was skipped at once"
+    );
+    assert!(runs[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("previous run was still going"));
+    let runs = finished_runs(&app, &cookie, queue, 2).await;
+    assert!(
+        runs.iter().all(|run| run["status"] == "succeeded"),
+        "{runs:?}"
+    );
+    assert_eq!(calls.to("/slow").len(), 3);
+}
+
+#[tokio::test]
+async fn a_command_runs_in_a_container_as_an_argument_vector() {
+    let docker = docker();
+    let container = TestContainer::start(&docker, "jobs-exec", false).await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let job = |name: &str, command: &str, container: &str| JobForm {
+        name: name.into(),
+        kind: "exec".into(),
+        schedule_kind: "manual".into(),
+        container: container.into(),
+        command: command.into(),
+        ..JobForm::default()
+    };
+    let ok = create(
+        &app,
+        &cookie,
+        &job(
+            "echo",
+            "/bin/busybox echo hello from the job",
+            &container.name,
+        ),
+    )
+    .await;
+    let failing = create(
+        &app,
+        &cookie,
+        &job(
+            "exit-3",
+            "/bin/busybox sh -c 'echo partial; exit 3'",
+            &container.name,
+        ),
+    )
+    .await;
+    // No shell: a semicolon is just part of an argument.
+    let literal = create(
+        &app,
+        &cookie,
+        &job("literal", "/bin/busybox echo a;b $HOME", &container.name),
+    )
+    .await;
+    let gone = create(
+        &app,
+        &cookie,
+        &job("gone", "/bin/busybox true", "no-such-container-here"),
+    )
+    .await;
+    for id in [ok, failing, literal, gone] {
+        call_as(
+            &app.router,
+            Some(&cookie),
+            "/api/jobs/run",
+            &format!("id={id}"),
+        )
+        .await;
+    }
+    let run = &finished_runs(&app, &cookie, ok, 1).await[0];
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["exit_code"], 0);
+    assert!(run["output"]
+        .as_str()
+        .unwrap()
+        .contains("hello from the job"));
+    let run = &finished_runs(&app, &cookie, failing, 1).await[0];
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["exit_code"], 3);
+    assert_eq!(run["message"], "Exited with code 3.");
+    assert!(run["output"].as_str().unwrap().contains("partial"));
+    let run = &finished_runs(&app, &cookie, literal, 1).await[0];
+    assert_eq!(run["output"].as_str().unwrap().trim(), "a;b $HOME");
+    let run = &finished_runs(&app, &cookie, gone, 1).await[0];
+    assert_eq!(run["status"], "failed");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("no container named no-such-container-here"),
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn runs_missed_while_down_follow_the_jobs_policy() {
+    let (base, calls) = local_app().await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let clock = manual_clock(&app, Utc.with_ymd_and_hms(2026, 11, 22, 10, 20, 0).unwrap());
+    let once = create(
+        &app,
+        &cookie,
+        &http_job("catch-up-once", &format!("{base}/once")),
+    )
+    .await;
+    let skip = create(
+        &app,
+        &cookie,
+        &JobForm {
+            catch_up: "skip".into(),
+            ..http_job("catch-up-skip", &format!("{base}/skip"))
+        },
+    )
+    .await;
+
+    // caretaker was down from before 11:15 until 14:40: four hourly runs were missed.
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 22, 14, 40, 0).unwrap());
+    app::jobs::service::catch_up(&app.state).await.unwrap();
+
+    let runs = finished_runs(&app, &cookie, once, 1).await;
+    assert_eq!(runs.len(), 1, "one run for all the missed ones");
+    assert_eq!(runs[0]["trigger"], "catch-up");
+    assert_eq!(runs[0]["status"], "succeeded");
+    assert_eq!(calls.to("/once").len(), 1);
+
+    let runs = finished_runs(&app, &cookie, skip, 1).await;
+    assert_eq!(runs[0]["status"], "skipped");
+    assert!(
+        runs[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4 runs missed since 2026-11-22 11:15:00 UTC"),
+        "{}",
+        runs[0]
+    );
+    assert!(calls.to("/skip").is_empty());
+    let job = view(&app, &cookie, skip).await;
+    assert!(
+        job["summary"]["health"]["Missed"].is_string(),
+        "the job is flagged: {}",
+        job["summary"]
+    );
+    // Both plan their next run from now.
+    assert_eq!(job["summary"]["next_run_at"], "2026-11-22T15:15:00Z");
+    let html = get_as(&app.router, Some(&cookie), "/jobs").await;
+    assert!(html.body.contains(r#"data-health="missed""#));
+}
+
+#[tokio::test]
+async fn bad_forms_pause_and_resume_and_every_change_is_audited() {
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let bad = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/create",
+        &form_body(&JobForm {
+            expression: "15 * * *".into(),
+            ..http_job("x", "http://127.0.0.1:9/")
+        }),
+    )
+    .await;
+    let (kind, sentence) = error_of(&bad);
+    assert_eq!(kind, "Invalid");
+    assert!(sentence.contains("Write five fields"), "{sentence}");
+    let preview = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/preview",
+        "schedule_kind=cron&expression=0+3+*+*+*&zone=Europe%2FBerlin",
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(preview.json().as_array().unwrap().len(), 5);
+
+    let id = create(&app, &cookie, &http_job("pausable", "http://127.0.0.1:9/")).await;
+    call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/pause",
+        &format!("id={id}&paused=true"),
+    )
+    .await;
+    let job = view(&app, &cookie, id).await;
+    assert_eq!(job["summary"]["health"], "Paused");
+    assert!(job["upcoming"].as_array().unwrap().is_empty());
+    call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/pause",
+        &format!("id={id}&paused=false"),
+    )
+    .await;
+    let job = view(&app, &cookie, id).await;
+    assert_eq!(job["upcoming"].as_array().unwrap().len(), 5);
+    let deleted = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/delete",
+        &format!("id={id}"),
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE area = 'jobs' ORDER BY id")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(actions, vec!["create", "pause", "resume", "delete"]);
+}
+
+/// Startup jobs run when the binary starts, shutdown jobs when it gets SIGTERM, before
+/// it exits.
+#[tokio::test]
+async fn startup_and_shutdown_jobs_run_at_the_right_moment_of_the_process() {
+    let (base, calls) = local_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let config = server::config::Config::load(server::config::Inputs {
+            flags: server::config::FlagValues {
+                config_file: None,
+                values: vec![("data_dir", dir.path().display().to_string())],
+            },
+            env: &[],
+        })
+        .unwrap()
+        .0;
+        let state = server::serve::prepare(&config).await.unwrap();
+        let actor = Actor {
+            user_id: None,
+            name: "test".into(),
+            address: "127.0.0.1".into(),
+        };
+        for (name, kind, path) in [
+            ("fetch-data", "startup", "/startup"),
+            ("parse-logs", "shutdown", "/shutdown"),
+        ] {
+            let form = JobForm {
+                schedule_kind: kind.into(),
+                ..http_job(name, &format!("{base}{path}"))
+            };
+            app::jobs::service::create(&state, &actor, &form)
+                .await
+                .unwrap();
+        }
+        state.db.close().await;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_caretaker"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .env_remove("CARETAKER_LOG_LEVEL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if !calls.to("/startup").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(calls.to("/startup").len(), 1, "the startup job ran");
+    assert!(calls.to("/shutdown").is_empty(), "not yet");
+
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(
+        calls.to("/shutdown").len(),
+        1,
+        "the shutdown job ran before the process exited"
+    );
+}
