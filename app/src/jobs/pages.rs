@@ -401,7 +401,11 @@ fn RunTable(runs: Vec<RunRecord>) -> impl IntoView {
             </tr></thead>
             <tbody>
                 {runs.into_iter().map(|run| {
-                    let took = run.duration_secs().map(|secs| format!("{secs:.1} s"));
+                    let took = run.duration_secs().map(|secs| if secs < 1.0 {
+                        format!("{:.0} ms", secs * 1000.0)
+                    } else {
+                        format!("{secs:.1} s")
+                    });
                     let code = run.http_status.map(|status| format!("HTTP {status}"))
                         .or_else(|| run.exit_code.map(|code| format!("exit {code}")));
                     let output = (!run.output.is_empty()).then(|| view! {
