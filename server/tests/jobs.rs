@@ -653,3 +653,66 @@ async fn startup_and_shutdown_jobs_run_at_the_right_moment_of_the_process() {
         "the shutdown job ran before the process exited"
     );
 }
+
+#[tokio::test]
+async fn a_restart_job_restarts_the_services_production_container() {
+    let docker = docker();
+    let container = TestContainer::start(&docker, "jobs-restart", false).await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    // A service whose production container is the running test container.
+    let service = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/services/create",
+        &format!(
+            "form%5Bname%5D={}&form%5Bimage%5D={}",
+            container.name,
+            encode(common::TEST_IMAGE)
+        ),
+    )
+    .await;
+    assert_eq!(service.status, StatusCode::OK, "{}", service.body);
+    let service_id = service.json().as_i64().unwrap().to_string();
+    let started_at = || async {
+        docker
+            .inspect_container(
+                &container.name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .unwrap()
+            .state
+            .unwrap()
+            .started_at
+            .unwrap()
+    };
+    let before = started_at().await;
+    let id = create(
+        &app,
+        &cookie,
+        &JobForm {
+            name: "nightly-restart".into(),
+            kind: "restart".into(),
+            schedule_kind: "manual".into(),
+            service: service_id,
+            ..JobForm::default()
+        },
+    )
+    .await;
+    call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/run",
+        &format!("id={id}"),
+    )
+    .await;
+    let run = &finished_runs(&app, &cookie, id, 1).await[0];
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["message"], format!("Restarted {}.", container.name));
+    assert_ne!(
+        started_at().await,
+        before,
+        "the container was started again"
+    );
+}
