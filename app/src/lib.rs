@@ -12,6 +12,7 @@ use leptos_router::{path, SsrMode};
 
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod containers;
 pub mod core;
 pub mod jobs;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/containers/:host/:id") view=containers::pages::ContainerPage ssr=SsrMode::Async/>
                     <Route path=path!("/models") view=models::pages::ModelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/models/details") view=models::pages::ModelPage ssr=SsrMode::Async/>
+                    <Route path=path!("/backups") view=backups::pages::BackupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs") view=jobs::pages::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/new") view=jobs::pages::NewJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=jobs::pages::JobPage ssr=SsrMode::Async/>

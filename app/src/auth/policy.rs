@@ -38,6 +38,7 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
         crate::models::api::ACCESS,
         crate::models::stack::ACCESS,
         crate::jobs::api::ACCESS,
+        crate::backups::api::ACCESS,
         crate::tasks::api::ACCESS,
         crate::auth::api::ACCESS,
         crate::audit::api::ACCESS,

@@ -14,6 +14,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/", "Overview", Role::Viewer),
     ("/containers", "Containers", Role::Viewer),
     ("/models", "Models", Role::Viewer),
+    ("/backups", "Backups", Role::Viewer),
     ("/jobs", "Jobs", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
     ("/users", "Users", Role::Admin),
