@@ -23,7 +23,10 @@ use app::jobs::JobForm;
 /// A local app the jobs call: it records every request, and its paths behave as named:
 /// `/ok`, `/slow` (answers after 3 s), `/flaky` (500 twice, then 200), `/missing` (404).
 #[derive(Clone, Default)]
-struct Calls(Arc<Mutex<Vec<(String, String, String)>>>);
+struct Calls(Arc<Mutex<Vec<Call>>>);
+
+/// Method, path, body and Authorization header of one request.
+type Call = (String, String, String, String);
 
 impl Calls {
     fn to(&self, path: &str) -> Vec<(String, String)> {
@@ -31,8 +34,19 @@ impl Calls {
             .lock()
             .unwrap()
             .iter()
-            .filter(|(_, seen, _)| seen == path)
-            .map(|(method, _, body)| (method.clone(), body.clone()))
+            .filter(|(_, seen, ..)| seen == path)
+            .map(|(method, _, body, _)| (method.clone(), body.clone()))
+            .collect()
+    }
+
+    /// The Authorization headers the calls to `path` carried.
+    fn authorizations_to(&self, path: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, seen, ..)| seen == path)
+            .map(|(.., authorization)| authorization.clone())
             .collect()
     }
 }
@@ -41,15 +55,21 @@ async fn answer(
     State(calls): State<Calls>,
     Path(path): Path<String>,
     method: axum::http::Method,
+    headers: axum::http::HeaderMap,
     body: String,
 ) -> StatusCode {
     let path = format!("/{path}");
     let earlier = calls.to(&path).len();
+    let authorization = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     calls
         .0
         .lock()
         .unwrap()
-        .push((method.to_string(), path.clone(), body));
+        .push((method.to_string(), path.clone(), body, authorization));
     match path.as_str() {
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(3)).await;
@@ -128,8 +148,15 @@ async fn finished_runs(
     count: usize,
 ) -> Vec<serde_json::Value> {
     for _ in 0..300 {
-        let job = view(app, cookie, id).await;
-        let runs: Vec<serde_json::Value> = job["runs"]
+        let answer = call_as(
+            &app.router,
+            Some(cookie),
+            "/api/jobs/runs",
+            &format!("id={id}"),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let runs: Vec<serde_json::Value> = answer.json()["runs"]
             .as_array()
             .unwrap()
             .iter()
@@ -206,8 +233,9 @@ async fn an_hourly_http_job_runs_at_its_minute_and_plans_the_next() {
     let page = get_as(&app.router, Some(&cookie), &format!("/jobs/{id}")).await;
     assert!(page.body.contains("every hour at :15"));
     assert!(
-        page.body.contains(r#"role="img""#),
-        "the run-time chart is drawn"
+        page.body
+            .contains("Run time of the last 1 runs of update-forecast: median"),
+        "the run-time chart is drawn with its description"
     );
     assert!(page.body.contains(r#"data-status="succeeded""#));
 }
@@ -370,6 +398,11 @@ async fn a_run_still_going_makes_the_next_skip_or_wait_as_chosen() {
         runs.iter().all(|run| run["status"] == "succeeded"),
         "{runs:?}"
     );
+    // Queued: the second started when the first had finished (newest first).
+    let time = |run: &serde_json::Value, field: &str| {
+        chrono::DateTime::parse_from_rfc3339(run[field].as_str().unwrap()).unwrap()
+    };
+    assert!(time(&runs[0], "started_at") >= time(&runs[1], "finished_at"));
     assert_eq!(calls.to("/slow").len(), 3);
 }
 
@@ -485,6 +518,15 @@ async fn runs_missed_while_down_follow_the_jobs_policy() {
     assert_eq!(runs[0]["trigger"], "catch-up");
     assert_eq!(runs[0]["status"], "succeeded");
     assert_eq!(calls.to("/once").len(), 1);
+    // The scheduler's next look at 14:40 finds nothing more to do.
+    app::jobs::service::register(&app.state);
+    app.state.scheduler.tick().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        calls.to("/once").len(),
+        1,
+        "no second run for the same missed time"
+    );
 
     let runs = finished_runs(&app, &cookie, skip, 1).await;
     assert_eq!(runs[0]["status"], "skipped");
@@ -714,5 +756,78 @@ async fn a_restart_job_restarts_the_services_production_container() {
         started_at().await,
         before,
         "the container was started again"
+    );
+}
+
+#[tokio::test]
+async fn secret_headers_are_sent_but_never_stored_or_shown_in_plain_text() {
+    let (base, calls) = local_app().await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let form = JobForm {
+        headers: "Authorization: Bearer tok-12345\nX-Team: lab".into(),
+        schedule_kind: "manual".into(),
+        ..http_job("with-token", &format!("{base}/secured"))
+    };
+    let id = create(&app, &cookie, &form).await;
+    let stored: String = sqlx::query_scalar("SELECT spec FROM jobs WHERE id = ?")
+        .bind(id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert!(!stored.contains("tok-12345"), "{stored}");
+    assert!(stored.contains("X-Team"));
+    let job = view(&app, &cookie, id).await;
+    assert_eq!(job["form"]["headers"], "X-Team: lab\nAuthorization:");
+    let page = get_as(&app.router, Some(&cookie), &format!("/jobs/{id}")).await;
+    assert!(!page.body.contains("tok-12345"));
+
+    call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/run",
+        &format!("id={id}"),
+    )
+    .await;
+    assert_eq!(
+        finished_runs(&app, &cookie, id, 1).await[0]["status"],
+        "succeeded"
+    );
+    assert_eq!(
+        calls.authorizations_to("/secured"),
+        vec!["Bearer tok-12345"]
+    );
+
+    // Saving the form as shown keeps the stored value; a new value replaces it.
+    let mut edited = form.clone();
+    edited.headers = "X-Team: lab\nAuthorization:".into();
+    let body = format!("id={id}&{}", form_body(&edited));
+    let saved = call_as(&app.router, Some(&cookie), "/api/jobs/update", &body).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/run",
+        &format!("id={id}"),
+    )
+    .await;
+    finished_runs(&app, &cookie, id, 2).await;
+    assert_eq!(
+        calls.authorizations_to("/secured"),
+        vec!["Bearer tok-12345"; 2]
+    );
+
+    // Credentials inside the URL are refused: they would be stored in plain text.
+    let refused = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/create",
+        &form_body(&http_job("in-url", "https://user:pw@example.org/x")),
+    )
+    .await;
+    assert!(
+        error_of(&refused).1.contains("send it in a header"),
+        "{}",
+        refused.body
     );
 }

@@ -133,10 +133,12 @@ impl Scheduler {
     pub async fn run(self: Arc<Self>) {
         loop {
             let next = self.tick().await;
-            let sleep = next
-                .and_then(|due| (due - self.now()).to_std().ok())
-                .unwrap_or(LONGEST_SLEEP)
-                .min(LONGEST_SLEEP);
+            // A due time already past (to_std fails on a negative span) means: look again now.
+            let sleep = match next {
+                Some(due) => (due - self.now()).to_std().unwrap_or(Duration::ZERO),
+                None => LONGEST_SLEEP,
+            }
+            .min(LONGEST_SLEEP);
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.wake.notified() => {}

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::{JobForm, JobSummary, JobView};
+use super::{JobForm, JobRuns, JobSummary, JobView};
 use crate::core::error::AppError;
 
 #[server(prefix = "/api", endpoint = "jobs/list")]
@@ -25,6 +25,13 @@ pub async fn get_job(id: i64) -> Result<JobView, AppError> {
     let mut view = super::service::view(&state, id).await?;
     view.actions_allowed = user.role >= Role::Admin;
     Ok(view)
+}
+
+#[server(prefix = "/api", endpoint = "jobs/runs")]
+pub async fn get_job_runs(id: i64) -> Result<JobRuns, AppError> {
+    crate::auth::policy::require(crate::auth::Role::Viewer)?;
+    let state = crate::core::state::app_state()?;
+    super::service::runs(&state, id).await
 }
 
 /// Creates a job; answers its id.
@@ -98,6 +105,7 @@ pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
     &[
         (ListJobs::PATH, Access::Role(Role::Viewer)),
         (GetJob::PATH, Access::Role(Role::Viewer)),
+        (GetJobRuns::PATH, Access::Role(Role::Viewer)),
         (CreateJob::PATH, Access::Role(Role::Admin)),
         (UpdateJob::PATH, Access::Role(Role::Admin)),
         (DeleteJob::PATH, Access::Role(Role::Admin)),

@@ -21,7 +21,8 @@ mod store;
 #[cfg(feature = "ssr")]
 pub mod validate;
 
-/// The most output a run keeps: the end of it, where errors usually are.
+/// The most output a run keeps: the start of an HTTP answer, the end of a command's
+/// output (where errors usually are).
 pub const OUTPUT_KEPT: usize = 8 * 1024;
 /// How many runs a job page lists and charts.
 pub const RUNS_SHOWN: i64 = 30;
@@ -35,6 +36,10 @@ pub enum JobAction {
         method: String,
         url: String,
         headers: Vec<(String, String)>,
+        /// Headers whose names look secret (`Authorization`, `X-Api-Key`…): their values
+        /// are sealed with caretaker's key when stored, and never shown again.
+        #[serde(default)]
+        secret_headers: Vec<(String, String)>,
         body: String,
         expected_status: Option<u16>,
     },
@@ -233,10 +238,15 @@ pub struct JobView {
     pub form: JobForm,
     /// The next five runs, as a check of the expression.
     pub upcoming: Vec<DateTime<Utc>>,
-    pub runs: Vec<RunRecord>,
-    /// The run-time chart (SVG, drawn on the server).
-    pub chart: String,
     pub actions_allowed: bool,
+}
+
+/// A job's recent runs, newest first, and their run-time chart (SVG drawn on the server).
+/// Apart from [`JobView`], so the runs can refresh without touching the edit form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRuns {
+    pub runs: Vec<RunRecord>,
+    pub chart: String,
 }
 
 /// The job form, as typed. Fields of the other kinds are ignored.

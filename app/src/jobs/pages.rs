@@ -6,9 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::api::{
-    get_job, list_jobs, preview_schedule, CreateJob, DeleteJob, PauseJob, RunJobNow, UpdateJob,
+    get_job, get_job_runs, list_jobs, preview_schedule, CreateJob, DeleteJob, PauseJob, RunJobNow,
+    UpdateJob,
 };
-use super::{JobForm, JobHealth, JobSummary, JobView, RunRecord};
+use super::{JobForm, JobHealth, JobRuns, JobSummary, JobView, RunRecord};
 use crate::services::api::list_services;
 use crate::ui::form::ActionForm;
 use crate::ui::format::Time;
@@ -311,7 +312,6 @@ pub fn JobPage() -> impl IntoView {
             }
         },
     );
-    keep_fresh(job, PAGE_REFRESH);
     view! {
         <Title text="Job · caretaker"/>
         <p><a href=href("/jobs")>"← Jobs"</a></p>
@@ -342,8 +342,6 @@ fn JobBody(
         summary,
         form,
         upcoming,
-        runs,
-        chart,
         actions_allowed,
     } = job;
     let id = summary.id;
@@ -361,11 +359,7 @@ fn JobBody(
                 view! { <ol class="upcoming">{upcoming.into_iter().map(|at| view! { <li><Time at/></li> }).collect_view()}</ol> }.into_any()
             }}
         </section>
-        <section class="card" aria-labelledby="history-title">
-            <h2 id="history-title">"Runs"</h2>
-            <figure class="chart" inner_html=chart></figure>
-            <RunTable runs/>
-        </section>
+        <RunsSection id run/>
         {actions_allowed.then(|| view! {
             <section class="card" aria-labelledby="edit-title">
                 <h2 id="edit-title">"Edit"</h2>
@@ -384,6 +378,28 @@ fn JobBody(
                 </details>
             </section>
         })}
+    }
+}
+
+/// The runs and their chart, read again every few seconds on their own, so a running
+/// job's result shows up without touching the edit form below.
+#[component]
+fn RunsSection(id: i64, run: ServerAction<RunJobNow>) -> impl IntoView {
+    let runs = Resource::new(move || run.version().get(), move |_| get_job_runs(id));
+    keep_fresh(runs, PAGE_REFRESH);
+    view! {
+        <section class="card" aria-labelledby="history-title">
+            <h2 id="history-title">"Runs"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Reading the runs…"</p> }>
+                {move || runs.get().map(|answer| match answer {
+                    Ok(JobRuns { runs, chart }) => view! {
+                        <figure class="chart" inner_html=chart></figure>
+                        <RunTable runs/>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNote message=error.to_string()/> }.into_any(),
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -51,9 +51,23 @@ pub async fn attempt(state: &AppState, action: &JobAction) -> Attempt {
             method,
             url,
             headers,
+            secret_headers,
             body,
             expected_status,
-        } => request(method, url, headers, body, *expected_status).await,
+        } => {
+            let mut all = headers.clone();
+            for (name, sealed) in secret_headers {
+                match state.secrets.unseal(sealed) {
+                    Ok(value) => all.push((name.clone(), value)),
+                    Err(_) => {
+                        return Attempt::failed(format!(
+                            "The stored value of the {name} header cannot be read with this data directory's key; type it again on the job's page."
+                        ))
+                    }
+                }
+            }
+            request(method, url, &all, body, *expected_status).await
+        }
         JobAction::Exec {
             host,
             container,

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use super::run::{attempt, Attempt};
 use super::store::{self, JobRecord, RunEnd};
 use super::{
-    validate, CatchUp, JobForm, JobHealth, JobSpec, JobSummary, JobView, Overlap, RunRecord,
-    RunStatus, RUNS_SHOWN,
+    validate, CatchUp, JobForm, JobHealth, JobRuns, JobSpec, JobSummary, JobView, Overlap,
+    RunRecord, RunStatus, RUNS_SHOWN,
 };
 use crate::audit::service::{record, Actor};
 use crate::audit::Outcome;
@@ -22,21 +22,39 @@ use crate::core::state::AppState;
 const AREA: &str = "jobs";
 /// A cron job this late is shown as missed (the scheduler wakes at least every 30 s).
 const LATE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+/// The longest wait before a retry.
+const MAX_RETRY_DELAY_SECS: u64 = 3600;
+/// How many runs of a job are kept.
+const RUNS_KEPT: i64 = 1000;
 /// How many missed runs are counted when caretaker comes back.
 const MISSED_COUNTED: usize = 1000;
 
-/// One lock per job, held while it runs: the overlap policy reads it.
+/// One lock per job, held while it runs, and whether a queued run waits for it: the
+/// overlap policy reads both.
 #[derive(Default)]
-pub struct JobLocks(Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>);
+pub struct JobLocks(Mutex<HashMap<i64, Arc<JobLock>>>);
+
+#[derive(Default)]
+struct JobLock {
+    running: Arc<tokio::sync::Mutex<()>>,
+    waiting: std::sync::atomic::AtomicBool,
+}
 
 impl JobLocks {
-    fn of(&self, job: i64) -> Arc<tokio::sync::Mutex<()>> {
+    fn of(&self, job: i64) -> Arc<JobLock> {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(job)
             .or_default()
             .clone()
+    }
+
+    fn forget(&self, job: i64) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job);
     }
 }
 
@@ -126,9 +144,11 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Option<DateTim
             let schedule = schedule_of(&job.spec);
             let next = schedule.next_after(now);
             // The next time is written before the run starts, so a crash during the run
-            // does not run it twice.
-            store::set_next_run(&state.db, job.id, next).await?;
-            tokio::spawn(run_job(state.clone(), job, "schedule", Some(due)));
+            // does not run it twice; and only if the job is still as read, so an edit,
+            // pause or delete in between wins.
+            if store::claim_due(&state.db, job.id, due, next).await? {
+                tokio::spawn(run_job(state.clone(), job, "schedule", Some(due)));
+            }
             next
         } else {
             Some(due)
@@ -197,7 +217,7 @@ pub async fn run_job(
 ) -> Option<i64> {
     let outcome = run_with_policy(&state, &job, trigger, scheduled_for).await;
     match outcome {
-        Ok(run) => Some(run),
+        Ok(run) => run,
         Err(error) => {
             tracing::error!(%error, job = %job.spec.name, "the run could not be recorded");
             None
@@ -210,26 +230,48 @@ async fn run_with_policy(
     job: &JobRecord,
     trigger: &str,
     scheduled_for: Option<DateTime<Utc>>,
-) -> Result<i64, AppError> {
+) -> Result<Option<i64>, AppError> {
     let lock = state.jobs.of(job.id);
-    let _running = match job.spec.overlap {
-        Overlap::Queue => lock.lock_owned().await,
-        Overlap::Skip => match lock.try_lock_owned() {
-            Ok(guard) => guard,
-            Err(_) => {
-                return store::insert_run(
-                    &state.db,
-                    job.id,
-                    trigger,
-                    scheduled_for,
-                    RunStatus::Skipped,
-                    "The previous run was still going, so this one was skipped.",
-                    state.scheduler.now(),
-                )
-                .await
-            }
-        },
+    let skip = |message: &'static str| async move {
+        store::insert_run(
+            &state.db,
+            job.id,
+            trigger,
+            scheduled_for,
+            RunStatus::Skipped,
+            message,
+            state.scheduler.now(),
+        )
+        .await
+        .map(Some)
     };
+    let _running = match lock.running.clone().try_lock_owned() {
+        Ok(guard) => guard,
+        Err(_) if job.spec.overlap == Overlap::Skip => {
+            return skip("The previous run was still going, so this one was skipped.").await
+        }
+        // Queue: one run may wait; more would pile up while the job is slow.
+        Err(_) => {
+            if lock.waiting.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                return skip(
+                    "A run was already waiting for the previous one, so this one was skipped.",
+                )
+                .await;
+            }
+            let guard = lock.running.clone().lock_owned().await;
+            lock.waiting
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+            guard
+        }
+    };
+    // Read the job again: it may have been edited, paused or deleted while this run waited.
+    let Some(job) = store::get(&state.db, job.id).await? else {
+        return Ok(None);
+    };
+    if job.paused && trigger != "manual" {
+        return Ok(None);
+    }
+    let job = &job;
     let run_id = store::insert_run(
         &state.db,
         job.id,
@@ -264,11 +306,15 @@ async fn run_with_policy(
                     },
                 ),
             };
-        if status == RunStatus::Succeeded || attempts > job.spec.retries {
+        // A command that timed out may still run in its container: never start a second.
+        let exec_timed_out = status == RunStatus::TimedOut
+            && matches!(job.spec.action, super::JobAction::Exec { .. });
+        if status == RunStatus::Succeeded || attempts > job.spec.retries || exec_timed_out {
             break (status, result);
         }
-        // Backoff: the delay doubles with each retry.
-        let delay = u64::from(job.spec.retry_delay_secs) << (attempts - 1).min(10);
+        // Backoff: the delay doubles with each retry, up to an hour.
+        let delay =
+            (u64::from(job.spec.retry_delay_secs) << (attempts - 1)).min(MAX_RETRY_DELAY_SECS);
         tracing::info!(job = %job.spec.name, attempts, delay, "the run failed; retrying");
         tokio::time::sleep(Duration::from_secs(delay)).await;
     };
@@ -293,7 +339,8 @@ async fn run_with_policy(
         message: &message,
     };
     store::finish_run(&state.db, run_id, &end, state.scheduler.now()).await?;
-    Ok(run_id)
+    store::trim_runs(&state.db, job.id, RUNS_KEPT).await?;
+    Ok(Some(run_id))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -317,8 +364,40 @@ async fn parse_with_services(
     })
 }
 
+/// Seals the values of secret headers; an empty value keeps the one `stored` has.
+fn seal_secret_headers(
+    state: &AppState,
+    spec: &mut JobSpec,
+    stored: Option<&JobSpec>,
+) -> Result<(), AppError> {
+    let super::JobAction::Http { secret_headers, .. } = &mut spec.action else {
+        return Ok(());
+    };
+    let kept = match stored.map(|stored| &stored.action) {
+        Some(super::JobAction::Http { secret_headers, .. }) => secret_headers.clone(),
+        _ => Vec::new(),
+    };
+    for (name, value) in secret_headers.iter_mut() {
+        if value.is_empty() {
+            let (_, sealed) = kept
+                .iter()
+                .find(|(kept_name, _)| kept_name.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    AppError::invalid(format!(
+                        "Headers: {name} has no stored value yet; write it as {name}: value."
+                    ))
+                })?;
+            *value = sealed.clone();
+        } else {
+            *value = state.secrets.seal(value);
+        }
+    }
+    Ok(())
+}
+
 pub async fn create(state: &AppState, actor: &Actor, form: &JobForm) -> Result<i64, AppError> {
-    let (spec, schedule) = parse_with_services(state, form).await?;
+    let (mut spec, schedule) = parse_with_services(state, form).await?;
+    seal_secret_headers(state, &mut spec, None)?;
     let now = state.scheduler.now();
     let id = store::insert(&state.db, &spec, schedule.next_after(now), now)
         .await?
@@ -343,8 +422,9 @@ pub async fn update(
     id: i64,
     form: &JobForm,
 ) -> Result<(), AppError> {
-    let (spec, schedule) = parse_with_services(state, form).await?;
-    get(state, id).await?;
+    let (mut spec, schedule) = parse_with_services(state, form).await?;
+    let stored = get(state, id).await?;
+    seal_secret_headers(state, &mut spec, Some(&stored.spec))?;
     let now = state.scheduler.now();
     if !store::update(&state.db, id, &spec, schedule.next_after(now), now).await? {
         return Err(AppError::Conflict(format!(
@@ -370,6 +450,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
     let name = store::delete(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("This job was already deleted."))?;
+    state.jobs.forget(id);
     record(&state.db, actor, AREA, "delete", &name, Outcome::Ok, "").await;
     Ok(())
 }
@@ -493,27 +574,38 @@ fn health(job: &JobRecord, last: Option<&RunRecord>, now: DateTime<Utc>) -> JobH
 pub async fn view(state: &AppState, id: i64) -> Result<JobView, AppError> {
     let job = get(state, id).await?;
     let now = state.scheduler.now();
-    let runs = store::runs(&state.db, id, RUNS_SHOWN).await?;
+    let last = store::runs(&state.db, id, 1).await?.pop();
     let upcoming = if job.paused {
         Vec::new()
     } else {
         schedule_of(&job.spec).upcoming(now, 5)
     };
-    let chart = run_time_chart(&job.spec.name, &runs);
     Ok(JobView {
-        summary: summary(&job, runs.first().cloned(), now),
+        summary: summary(&job, last, now),
         form: form_of(&job.spec),
         upcoming,
-        runs,
-        chart,
         actions_allowed: false,
     })
+}
+
+pub async fn runs(state: &AppState, id: i64) -> Result<JobRuns, AppError> {
+    let job = get(state, id).await?;
+    let runs = store::runs(&state.db, id, RUNS_SHOWN).await?;
+    let chart = run_time_chart(&job.spec.name, &runs);
+    Ok(JobRuns { runs, chart })
 }
 
 fn run_time_chart(name: &str, runs: &[RunRecord]) -> String {
     use crate::ui::chart::{time_series_svg, Point};
     let mut points: Vec<Point> = runs
         .iter()
+        // Skipped and interrupted runs have no run time to show.
+        .filter(|run| {
+            matches!(
+                run.status,
+                RunStatus::Succeeded | RunStatus::Failed | RunStatus::TimedOut
+            )
+        })
         .filter_map(|run| {
             Some(Point {
                 at: run.started_at,
@@ -569,15 +661,18 @@ fn form_of(spec: &JobSpec) -> JobForm {
             method,
             url,
             headers,
+            secret_headers,
             body,
             expected_status,
         } => {
             form.kind = "http".to_owned();
             form.method = method.clone();
             form.url = url.clone();
+            // Secret headers show their name only; kept as they are unless a value is typed.
             form.headers = headers
                 .iter()
                 .map(|(name, value)| format!("{name}: {value}"))
+                .chain(secret_headers.iter().map(|(name, _)| format!("{name}:")))
                 .collect::<Vec<_>>()
                 .join("\n");
             form.body = body.clone();

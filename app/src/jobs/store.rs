@@ -54,12 +54,50 @@ impl TryFrom<JobRow> for JobRecord {
 
 const JOB_COLUMNS: &str = "id, spec, paused, next_run_at";
 
+/// Every job; a row that cannot be read is logged and left out, so one bad row does not
+/// stop the others.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<JobRecord>, AppError> {
     let rows: Vec<JobRow> =
         sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY name"))
             .fetch_all(pool)
             .await?;
-    rows.into_iter().map(JobRecord::try_from).collect()
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| JobRecord::try_from(row).ok())
+        .collect())
+}
+
+/// Takes a due run for the scheduler: moves the job's next run from `due` to `next`, only
+/// if nobody changed the job meanwhile (an edit, a pause, another tick). Answers whether
+/// this caller got it.
+pub async fn claim_due(
+    pool: &SqlitePool,
+    id: i64,
+    due: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET next_run_at = ? WHERE id = ? AND next_run_at = ? AND paused = 0",
+    )
+    .bind(next.map(millis))
+    .bind(id)
+    .bind(millis(due))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Keeps the newest `keep` runs of a job.
+pub async fn trim_runs(pool: &SqlitePool, job_id: i64, keep: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "DELETE FROM job_runs WHERE job_id = ?1 AND id NOT IN \
+         (SELECT id FROM job_runs WHERE job_id = ?1 ORDER BY id DESC LIMIT ?2)",
+    )
+    .bind(job_id)
+    .bind(keep)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<JobRecord>, AppError> {
@@ -267,10 +305,13 @@ pub async fn runs(pool: &SqlitePool, job_id: i64, limit: i64) -> Result<Vec<RunR
 /// Runs left `running` by a process that is gone: marked interrupted. Called once at start.
 pub async fn mark_interrupted(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, AppError> {
     let done = sqlx::query(
-        "UPDATE job_runs SET status = 'interrupted', finished_at = ?, \
-         message = 'caretaker stopped while this run was going.' WHERE status = 'running'",
+        "UPDATE job_runs SET status = 'interrupted', \
+         message = ? WHERE status = 'running'",
     )
-    .bind(millis(now))
+    .bind(format!(
+        "caretaker stopped while this run was going; noticed when it started again at {}.",
+        crate::ui::format::local_time(now)
+    ))
     .execute(pool)
     .await?;
     Ok(done.rows_affected())

@@ -128,6 +128,16 @@ fn http_action(form: &JobForm) -> Result<JobAction, AppError> {
         )));
     }
     let url = form.url.trim().to_owned();
+    let authority = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    if authority.contains('@') {
+        return Err(AppError::invalid(
+            "URL: a user name or password in the address would be stored in plain text; send it in a header such as Authorization instead, which is stored encrypted.",
+        ));
+    }
     let plain = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
@@ -138,6 +148,7 @@ fn http_action(form: &JobForm) -> Result<JobAction, AppError> {
         ));
     }
     let mut headers = Vec::new();
+    let mut secret_headers = Vec::new();
     for (index, line) in form.headers.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -160,7 +171,19 @@ fn http_action(form: &JobForm) -> Result<JobAction, AppError> {
                 index + 1
             )));
         }
-        headers.push((name.to_owned(), value.trim().to_owned()));
+        let value = value.trim();
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(AppError::invalid(format!(
+                "Headers, line {}: the value may not contain control characters.",
+                index + 1
+            )));
+        }
+        if crate::containers::looks_secret(&name.to_ascii_uppercase()) {
+            // An empty value on edit keeps the stored one (the service checks there is one).
+            secret_headers.push((name.to_owned(), value.to_owned()));
+        } else {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
     }
     let expected_status = match form.expected_status.trim() {
         "" => None,
@@ -179,6 +202,7 @@ fn http_action(form: &JobForm) -> Result<JobAction, AppError> {
         method,
         url,
         headers,
+        secret_headers,
         body: form.body.clone(),
         expected_status,
     })
