@@ -607,7 +607,7 @@ async fn service_and_host(
 /// One change of a service's containers at a time (two promotes at once would rename and
 /// remove each other's containers), and each runs to its end even when the browser that
 /// asked goes away: the request only waits for it.
-async fn exclusively<T, F>(service_id: i64, work: F) -> Result<T, AppError>
+pub(crate) async fn exclusively<T, F>(service_id: i64, work: F) -> Result<T, AppError>
 where
     F: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
     T: Send + 'static,

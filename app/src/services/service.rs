@@ -22,8 +22,14 @@ pub async fn get(state: &AppState, id: i64) -> Result<StoredService, AppError> {
         .ok_or_else(|| AppError::not_found(format!("There is no service with id {id}.")))
 }
 
-/// Restarts the service's production container (`NAME`) on its host.
+/// Restarts the service's production container (`NAME`) on its host, never in the middle
+/// of a promote or roll back of the same service.
 pub async fn restart_production(state: &AppState, id: i64) -> Result<(), AppError> {
+    let state = state.clone();
+    super::deploy::exclusively(id, async move { restart_now(&state, id).await }).await
+}
+
+async fn restart_now(state: &AppState, id: i64) -> Result<(), AppError> {
     let service = get(state, id).await?;
     let host = state.fleet.host(&service.host_id).ok_or_else(|| {
         AppError::not_found(format!(
