@@ -831,3 +831,64 @@ async fn secret_headers_are_sent_but_never_stored_or_shown_in_plain_text() {
         refused.body
     );
 }
+
+#[tokio::test]
+async fn a_scheduled_run_cut_by_a_stop_is_run_again_at_the_next_start() {
+    let (base, calls) = local_app().await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    manual_clock(&app, Utc.with_ymd_and_hms(2026, 11, 22, 11, 20, 0).unwrap());
+    let once = create(
+        &app,
+        &cookie,
+        &http_job("cut-once", &format!("{base}/cut-once")),
+    )
+    .await;
+    let skip = create(
+        &app,
+        &cookie,
+        &JobForm {
+            catch_up: "skip".into(),
+            ..http_job("cut-skip", &format!("{base}/cut-skip"))
+        },
+    )
+    .await;
+    // As a killed process leaves them: the 11:15 runs still marked running.
+    let due = Utc
+        .with_ymd_and_hms(2026, 11, 22, 11, 15, 0)
+        .unwrap()
+        .timestamp_millis();
+    for id in [once, skip] {
+        sqlx::query(
+            "INSERT INTO job_runs (job_id, trigger, scheduled_for, started_at, status) VALUES (?, 'schedule', ?, ?, 'running')",
+        )
+        .bind(id)
+        .bind(due)
+        .bind(due)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    }
+
+    app::jobs::service::start(&app.state).await.unwrap();
+
+    let runs = finished_runs(&app, &cookie, once, 2).await;
+    assert_eq!(runs[0]["trigger"], "catch-up");
+    assert_eq!(runs[0]["status"], "succeeded");
+    assert_eq!(runs[0]["scheduled_for"], "2026-11-22T11:15:00Z");
+    assert_eq!(runs[1]["status"], "interrupted");
+    assert!(runs[1]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("caretaker stopped while this run was going"));
+    assert_eq!(calls.to("/cut-once").len(), 1);
+
+    let runs = finished_runs(&app, &cookie, skip, 1).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["status"], "interrupted");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        calls.to("/cut-skip").is_empty(),
+        "its policy skips missed work"
+    );
+}

@@ -77,10 +77,25 @@ fn schedule_of(spec: &JobSpec) -> Schedule {
 /// caretaker was down, hooks jobs into the scheduler and runs the startup jobs.
 pub async fn start(state: &AppState) -> Result<(), AppError> {
     let interrupted = store::mark_interrupted(&state.db, state.scheduler.now()).await?;
-    if interrupted > 0 {
-        tracing::warn!(interrupted, "job runs were interrupted by the last stop");
+    if !interrupted.is_empty() {
+        tracing::warn!(
+            count = interrupted.len(),
+            "job runs were interrupted by the last stop"
+        );
     }
-    catch_up(state).await?;
+    let caught_up = catch_up(state).await?;
+    // A scheduled run cut by the stop is owed, like a missed one: run it again when the
+    // job's policy runs missed work (and catch-up has not just done so).
+    for (job_id, trigger, due) in interrupted {
+        if !matches!(trigger.as_str(), "schedule" | "catch-up") || caught_up.contains(&job_id) {
+            continue;
+        }
+        if let Some(job) = store::get(&state.db, job_id).await? {
+            if !job.paused && job.spec.catch_up == CatchUp::Once {
+                tokio::spawn(run_job(state.clone(), job, "catch-up", due));
+            }
+        }
+    }
     register(state);
     let state = state.clone();
     tokio::spawn(async move { state.scheduler.startup().await });
@@ -162,8 +177,10 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Option<DateTim
 
 /// Runs that fell due while caretaker was down: run once, or record them skipped, as each
 /// job's policy says. Either way the job shows it, and its next run is planned from now.
-pub async fn catch_up(state: &AppState) -> Result<(), AppError> {
+/// Answers the jobs it started a run of.
+pub async fn catch_up(state: &AppState) -> Result<Vec<i64>, AppError> {
     let now = state.scheduler.now();
+    let mut started = Vec::new();
     for job in store::list(&state.db).await? {
         let Some(due) = job.next_run_at.filter(|due| *due <= now) else {
             continue;
@@ -186,6 +203,7 @@ pub async fn catch_up(state: &AppState) -> Result<(), AppError> {
         tracing::warn!(job = %job.spec.name, missed = missed.len(), "runs were missed while caretaker was down");
         match job.spec.catch_up {
             CatchUp::Once => {
+                started.push(job.id);
                 tokio::spawn(run_job(state.clone(), job, "catch-up", Some(due)));
             }
             CatchUp::Skip => {
@@ -205,7 +223,7 @@ pub async fn catch_up(state: &AppState) -> Result<(), AppError> {
             }
         }
     }
-    Ok(())
+    Ok(started)
 }
 
 /// Runs a job with its policy (overlap, time limit, retries) and records the run.

@@ -302,17 +302,24 @@ pub async fn runs(pool: &SqlitePool, job_id: i64, limit: i64) -> Result<Vec<RunR
     rows.into_iter().map(RunRecord::try_from).collect()
 }
 
-/// Runs left `running` by a process that is gone: marked interrupted. Called once at start.
-pub async fn mark_interrupted(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, AppError> {
-    let done = sqlx::query(
+/// Runs left `running` by a process that is gone: marked interrupted. Called once at start;
+/// answers the job, trigger and due time of each.
+pub async fn mark_interrupted(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, String, Option<DateTime<Utc>>)>, AppError> {
+    let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
         "UPDATE job_runs SET status = 'interrupted', \
-         message = ? WHERE status = 'running'",
+         message = ? WHERE status = 'running' RETURNING job_id, trigger, scheduled_for",
     )
     .bind(format!(
         "caretaker stopped while this run was going; noticed when it started again at {}.",
         crate::ui::format::local_time(now)
     ))
-    .execute(pool)
+    .fetch_all(pool)
     .await?;
-    Ok(done.rows_affected())
+    Ok(rows
+        .into_iter()
+        .map(|(job, trigger, due)| (job, trigger, due.map(from_millis)))
+        .collect())
 }
