@@ -1,20 +1,12 @@
 //! The SQL of auth: rules, users, sessions and one-time links.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 use super::{AccessRule, CurrentUser, Role, RuleKind, SessionSummary, UserSummary};
 use crate::core::error::AppError;
 
-pub(super) fn millis(time: DateTime<Utc>) -> i64 {
-    time.timestamp_millis()
-}
-
-pub(super) fn from_millis(millis: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(millis)
-        .single()
-        .unwrap_or_default()
-}
+pub(super) use crate::core::db::{from_millis, millis};
 
 fn role(text: Option<String>) -> Option<Role> {
     text.as_deref().and_then(Role::parse)

@@ -14,6 +14,20 @@ use super::error::AppError;
 pub const DATABASE_FILE: &str = "caretaker.db";
 
 /// Opens (creating when missing) the database in `data_dir` and applies pending migrations.
+/// A time as stored: Unix milliseconds, UTC (every table keeps times this way).
+pub fn millis(time: chrono::DateTime<chrono::Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+/// A stored time back; an impossible value reads as the Unix epoch.
+pub fn from_millis(millis: i64) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_millis_opt(millis)
+        .single()
+        .unwrap_or_default()
+}
+
 pub async fn open(data_dir: &Path) -> Result<SqlitePool, AppError> {
     std::fs::create_dir_all(data_dir).map_err(|error| {
         AppError::invalid(format!(

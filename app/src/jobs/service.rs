@@ -541,12 +541,15 @@ pub fn preview(
 
 pub async fn list(state: &AppState) -> Result<Vec<JobSummary>, AppError> {
     let now = state.scheduler.now();
-    let mut summaries = Vec::new();
-    for job in store::list(&state.db).await? {
-        let last = store::runs(&state.db, job.id, 1).await?.pop();
-        summaries.push(summary(&job, last, now));
-    }
-    Ok(summaries)
+    let mut last_runs = store::last_runs(&state.db).await?;
+    Ok(store::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|job| {
+            let last = last_runs.remove(&job.id);
+            summary(&job, last, now)
+        })
+        .collect())
 }
 
 fn summary(job: &JobRecord, last_run: Option<RunRecord>, now: DateTime<Utc>) -> JobSummary {

@@ -1,20 +1,12 @@
 //! The SQL of jobs and their runs.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 use super::{JobSpec, RunRecord, RunStatus};
 use crate::core::error::AppError;
 
-fn millis(time: DateTime<Utc>) -> i64 {
-    time.timestamp_millis()
-}
-
-fn from_millis(millis: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(millis)
-        .single()
-        .unwrap_or_default()
-}
+use crate::core::db::{from_millis, millis};
 
 /// A job as stored.
 #[derive(Debug, Clone)]
@@ -300,6 +292,31 @@ pub async fn runs(pool: &SqlitePool, job_id: i64, limit: i64) -> Result<Vec<RunR
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(RunRecord::try_from).collect()
+}
+
+/// The newest run of every job that has one, in one query (the jobs list shows it).
+pub async fn last_runs(
+    pool: &SqlitePool,
+) -> Result<std::collections::HashMap<i64, RunRecord>, AppError> {
+    let rows: Vec<(i64, RunRow)> = sqlx::query_as::<_, RunRowWithJob>(&format!(
+        "SELECT job_id, {RUN_COLUMNS} FROM job_runs r WHERE id = \
+         (SELECT id FROM job_runs WHERE job_id = r.job_id ORDER BY started_at DESC, id DESC LIMIT 1)"
+    ))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|row| (row.job_id, row.run))
+    .collect();
+    rows.into_iter()
+        .map(|(job, row)| Ok((job, RunRecord::try_from(row)?)))
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct RunRowWithJob {
+    job_id: i64,
+    #[sqlx(flatten)]
+    run: RunRow,
 }
 
 /// Runs left `running` by a process that is gone: marked interrupted. Called once at start;

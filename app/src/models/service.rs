@@ -331,6 +331,7 @@ pub async fn delete(
         actor,
         "delete",
         &task_target(&server.name, &model),
+        "",
         &outcome,
     )
     .await;
@@ -356,20 +357,7 @@ pub async fn copy(
     let outcome = client.copy(&source, &destination).await;
     let target = task_target(&server.name, &source);
     let detail = format!("as {destination}");
-    record(
-        &state.db,
-        actor,
-        AREA,
-        "copy",
-        &target,
-        if outcome.is_ok() {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        },
-        &detail,
-    )
-    .await;
+    audit_outcome(state, actor, "copy", &target, &detail, &outcome).await;
     outcome
 }
 
@@ -388,6 +376,7 @@ pub async fn unload(
         actor,
         "unload",
         &task_target(&server.name, &model),
+        "",
         &outcome,
     )
     .await;
@@ -417,10 +406,11 @@ async fn audit_outcome(
     actor: &Actor,
     action: &str,
     target: &str,
+    detail: &str,
     outcome: &Result<(), AppError>,
 ) {
     let (result, detail) = match outcome {
-        Ok(()) => (Outcome::Ok, String::new()),
+        Ok(()) => (Outcome::Ok, detail.to_owned()),
         Err(error) => (Outcome::Failed, error.to_string()),
     };
     record(&state.db, actor, AREA, action, target, result, &detail).await;

@@ -203,11 +203,7 @@ struct DeploymentRow {
     promoted_at: Option<i64>,
 }
 
-fn time(millis: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(millis)
-        .single()
-        .unwrap_or_default()
-}
+use crate::core::db::from_millis as time;
 
 impl From<DeploymentRow> for super::Deployment {
     fn from(row: DeploymentRow) -> Self {

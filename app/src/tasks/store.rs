@@ -1,9 +1,10 @@
 //! The SQL of tasks.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 use super::{TaskLogLine, TaskSnapshot, TaskStatus};
+use crate::core::db::{from_millis, millis};
 use crate::core::error::AppError;
 
 const COLUMNS: &str = "id, kind, target, status, fraction, bytes_done, bytes_total, message, result, log, parts, output, created_at, finished_at";
@@ -24,16 +25,6 @@ struct TaskRow {
     output: String,
     created_at: i64,
     finished_at: Option<i64>,
-}
-
-fn millis(time: DateTime<Utc>) -> i64 {
-    time.timestamp_millis()
-}
-
-fn from_millis(millis: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(millis)
-        .single()
-        .unwrap_or_default()
 }
 
 impl TryFrom<TaskRow> for TaskSnapshot {
