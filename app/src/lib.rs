@@ -67,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/models") view=models::pages::ModelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/models/details") view=models::pages::ModelPage ssr=SsrMode::Async/>
                     <Route path=path!("/backups") view=backups::pages::BackupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/backups/plans/new") view=backups::plan_pages::NewPlanPage ssr=SsrMode::Async/>
+                    <Route path=path!("/backups/plans/:id") view=backups::plan_pages::PlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs") view=jobs::pages::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/new") view=jobs::pages::NewJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=jobs::pages::JobPage ssr=SsrMode::Async/>

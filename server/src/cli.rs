@@ -43,6 +43,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Backups: list the plans, run one, list snapshots, restore.
+    Backup {
+        #[command(subcommand)]
+        command: crate::backup_cli::BackupCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,7 +88,7 @@ pub struct HealthcheckArgs {
 }
 
 impl CommonArgs {
-    fn merged(&self, outer: &CommonArgs) -> CommonArgs {
+    pub fn merged(&self, outer: &CommonArgs) -> CommonArgs {
         CommonArgs {
             bind: self.bind.clone().or_else(|| outer.bind.clone()),
             data_dir: self.data_dir.clone().or_else(|| outer.data_dir.clone()),
@@ -167,6 +172,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("Open it within 15 minutes; it works once. Anyone with the link can log in as the local admin.");
             Ok(())
         }
+        Some(Command::Backup { command }) => crate::backup_cli::run(command, &cli.common).await,
         Some(Command::Config {
             command: ConfigCommand::Check(args),
         }) => {

@@ -1,6 +1,7 @@
 //! The `caretaker` binary's library: configuration, the router, start-up and shutdown.
 //! It wires the areas of the `app` crate together and holds no area logic.
 
+pub mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod logging;

@@ -18,8 +18,20 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::config::Config;
 use crate::tls::{self, Tls};
 
-/// Opens the database (migrating it), recovers interrupted tasks, and builds the state.
+/// Opens the database (migrating it), recovers interrupted tasks and backups, and builds
+/// the state.
 pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
+    let state = open_state(config).await?;
+    state.tasks.recover_after_restart().await?;
+    app::containers::service::load_hosts(&state).await?;
+    // Backups whose process died: marked interrupted, their stopped containers started.
+    app::backups::service::recover(&state).await?;
+    Ok(state)
+}
+
+/// The state over the database, without recovering anything: for commands that may run
+/// beside a serving caretaker (whose running tasks are not theirs to mark).
+pub async fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let pool = db::open(&config.data_dir)
         .await
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
@@ -32,10 +44,13 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
     let auth = Auth::new(auth_settings(config), sessions);
     let secrets = app::core::secrets::SecretBox::open(&config.data_dir)
         .with_context(|| format!("reading the secret key in {}", config.data_dir.display()))?;
-    let state = AppState::new(pool, docker, leptos_options(config), auth, secrets);
-    state.tasks.recover_after_restart().await?;
-    app::containers::service::load_hosts(&state).await?;
-    Ok(state)
+    Ok(AppState::new(
+        pool,
+        docker,
+        leptos_options(config),
+        auth,
+        secrets,
+    ))
 }
 
 /// Login settings from the configuration.

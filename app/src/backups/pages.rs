@@ -1,13 +1,15 @@
-//! The backups page (`/backups`): the restic repositories.
+//! The backups page (`/backups`): the plans at a glance, and the restic repositories.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::api::{get_backups_overview, AddRepository, RemoveRepository};
+use super::plan_pages::{CopiesCell, RunBadge};
 use super::{BackupsOverview, RepositoryStatus};
 use crate::ui::form::ActionForm;
 use crate::ui::format::Time;
 use crate::ui::layout::ErrorNote;
+use crate::ui::paths::href;
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
@@ -39,10 +41,49 @@ fn Repositories(
 ) -> impl IntoView {
     let BackupsOverview {
         repositories,
+        plans,
         actions_allowed,
     } = overview;
     let none = repositories.is_empty();
     view! {
+        <section class="card" aria-labelledby="plans-title">
+            <h2 id="plans-title">"Plans"</h2>
+            {if plans.is_empty() {
+                view! { <p class="empty">{if none { "No plan yet. Add a repository below, then a plan: what to back up, into which repositories, and how long to keep it." } else { "No plan yet. Create one: what to back up, into which repositories, and how long to keep it." }}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-scroll">
+                    <table class="plans">
+                        <thead><tr>
+                            <th scope="col">"Plan"</th><th scope="col">"Class"</th><th scope="col">"Copies"</th>
+                            <th scope="col">"3-2-1"</th><th scope="col">"Last drill"</th>
+                        </tr></thead>
+                        <tbody>
+                            {plans.into_iter().map(|plan| {
+                                let link = href(&format!("/backups/plans/{}", plan.id));
+                                let drill = plan.last_drill.clone();
+                                view! {
+                                    <tr data-plan=plan.spec.name.clone()>
+                                        <td><a href=link><strong>{plan.spec.name.clone()}</strong></a>
+                                            {plan.running.then(|| view! { " " <span class="badge running">"running"</span> })}
+                                            <br/><span class="small muted">{plan.spec.sources.iter().map(super::Source::label).collect::<Vec<_>>().join(" · ")}</span></td>
+                                        <td>{plan.spec.data_class.as_str()}</td>
+                                        <td><CopiesCell summary=plan.clone()/></td>
+                                        <td>{if plan.three_two_one { view! { <span class="badge ok">"met"</span> }.into_any() } else { view! { <span class="badge missed">"not met"</span> }.into_any() }}</td>
+                                        <td>{match drill {
+                                            Some(run) => view! { <RunBadge run=run.clone()/> " " <Time at=run.started_at/> }.into_any(),
+                                            None => view! { <span class="muted">"none yet"</span> }.into_any(),
+                                        }}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any()
+            }}
+            {(actions_allowed && !none).then(|| view! { <p><a class="button" href=href("/backups/plans/new")>"New plan"</a></p> })}
+        </section>
         <section class="card" aria-labelledby="repos-title">
             <h2 id="repos-title">"Repositories"</h2>
             {if none {

@@ -6,11 +6,14 @@
 //! reference lists.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::Stdio;
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
 use crate::core::error::AppError;
 
@@ -51,9 +54,13 @@ impl Snapshot {
 /// What a finished restic command gave.
 struct Finished {
     code: Option<i32>,
+    /// The signal that ended it, when one did.
+    signal: Option<i32>,
     stdout: String,
     stderr: String,
 }
+
+const NOT_INSTALLED: &str = "restic is not installed on this machine (no `restic` on the PATH). Install it, for example with apt install restic.";
 
 impl Repository {
     /// `restic init`: creates the repository (format v2 on 0.14).
@@ -73,7 +80,8 @@ impl Repository {
 
     /// `restic snapshots --json`, oldest first.
     pub async fn snapshots(&self) -> Result<Vec<Snapshot>, AppError> {
-        let finished = self.run(&["snapshots", "--json"]).await?;
+        // --no-lock: listing needs no lock, and a page must not wait for a check or prune.
+        let finished = self.run(&["snapshots", "--json", "--no-lock"]).await?;
         if finished.code != Some(0) {
             return Err(self.failure("list the snapshots", &finished));
         }
@@ -93,15 +101,14 @@ impl Repository {
         let (mut command, _password_file) = self.command(args)?;
         let output = command.output().await.map_err(|error| {
             if error.kind() == std::io::ErrorKind::NotFound {
-                AppError::EngineUnavailable(
-                    "restic is not installed on this machine (no `restic` on the PATH). Install it, for example with apt install restic.".to_owned(),
-                )
+                AppError::EngineUnavailable(NOT_INSTALLED.to_owned())
             } else {
                 AppError::internal(format_args!("starting restic: {error}"))
             }
         })?;
         Ok(Finished {
             code: output.status.code(),
+            signal: std::os::unix::process::ExitStatusExt::signal(&output.status),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         })
@@ -150,6 +157,11 @@ impl Repository {
     fn failure(&self, doing: &str, finished: &Finished) -> AppError {
         let stderr = &finished.stderr;
         let location = &self.location;
+        if let Some(signal) = finished.signal {
+            return AppError::EngineUnavailable(format!(
+                "restic was stopped by signal {signal} before it could {doing} at {location}; nothing of it was kept."
+            ));
+        }
         if finished.code == Some(10)
             || stderr.contains("Is there a repository at the following location?")
         {
@@ -167,7 +179,11 @@ impl Repository {
             ))
         } else if finished.code == Some(11) || stderr.contains("repository is already locked") {
             AppError::Conflict(format!(
-                "The repository at {location} is locked by another restic process; try again when it has finished."
+                "The repository at {location} {LOCKED}; try again when it has finished."
+            ))
+        } else if stderr.contains("no space left on device") {
+            AppError::EngineUnavailable(format!(
+                "The disk of the repository at {location} is full (no space left on device); free space there or forget old snapshots, then try again."
             ))
         } else {
             AppError::EngineUnavailable(format!(
@@ -176,6 +192,610 @@ impl Repository {
             ))
         }
     }
+}
+
+/// The words of the "locked" sentence, which [`is_locked`] looks for.
+const LOCKED: &str = "is locked by another restic process";
+
+/// Whether an error is restic finding the repository locked (perhaps by a dead process:
+/// then [`Repository::unlock_stale`] clears it).
+pub fn is_locked(error: &AppError) -> bool {
+    matches!(error, AppError::Conflict(text) if text.contains(LOCKED))
+}
+
+/// What a backup reads.
+pub enum BackupInput {
+    /// Host paths (absolute), with `--exclude` patterns.
+    Paths {
+        paths: Vec<PathBuf>,
+        excludes: Vec<String>,
+    },
+    /// A stream (a database dump) stored under `filename` (absolute, e.g. `/db/app.sql`).
+    Stdin {
+        filename: String,
+        reader: Pin<Box<dyn AsyncRead + Send>>,
+    },
+}
+
+/// A backup's progress, from restic's `status` lines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackupProgress {
+    /// 0 to 1.
+    pub fraction: f64,
+    pub files_done: u64,
+    pub total_files: u64,
+    pub bytes_done: u64,
+    pub total_bytes: u64,
+}
+
+/// restic's `summary` line, with the snapshot's full id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackupSummary {
+    pub files_new: u64,
+    pub files_changed: u64,
+    pub files_unmodified: u64,
+    pub data_added: u64,
+    pub total_files_processed: u64,
+    pub total_bytes_processed: u64,
+    pub snapshot_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackupOutcome {
+    Complete(BackupSummary),
+    /// restic exit 3: a snapshot was saved without some files it could not read.
+    Partial {
+        summary: BackupSummary,
+        unreadable: Vec<String>,
+    },
+}
+
+/// One line of `restic --json backup` (stdout) or of its errors (stderr).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BackupLine {
+    message_type: String,
+    /// 0.14 sends its scan-finished line as a `status` with an action; not progress.
+    action: Option<String>,
+    percent_done: f64,
+    total_files: u64,
+    files_done: u64,
+    total_bytes: u64,
+    bytes_done: u64,
+    files_new: u64,
+    files_changed: u64,
+    files_unmodified: u64,
+    data_added: u64,
+    total_files_processed: u64,
+    total_bytes_processed: u64,
+    snapshot_id: String,
+    item: String,
+}
+
+pub struct ForgetReport {
+    pub removed: usize,
+    pub kept: usize,
+}
+
+pub struct CheckReport {
+    pub ok: bool,
+    /// restic's lines describing the damage.
+    pub errors: Vec<String>,
+}
+
+/// A node of a snapshot's tree, as `restic ls --json` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub path: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub mtime: Option<DateTime<FixedOffset>>,
+}
+
+/// A restic process that is stopped with SIGINT if it is dropped before it ends: restic
+/// 0.14 releases its repository lock on SIGINT, but not when killed. After 10 seconds it
+/// is killed anyway.
+struct Running {
+    child: Option<tokio::process::Child>,
+    password_file: Option<tempfile::NamedTempFile>,
+}
+
+impl Running {
+    fn interrupt(&self) {
+        if let Some(pid) = self.child.as_ref().and_then(tokio::process::Child::id) {
+            // The kill program, not a libc call: this crate has no unsafe code.
+            let _ = std::process::Command::new("kill")
+                .arg("-INT")
+                .arg(pid.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+
+    async fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        let child = self.child.as_mut().expect("waited once");
+        let status = child.wait().await;
+        self.child = None;
+        status
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Some(pid) = child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg("-INT")
+                .arg(pid.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let password_file = self.password_file.take();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                    .await
+                    .is_err()
+                {
+                    let _ = child.kill().await;
+                }
+                drop(password_file);
+            });
+        }
+    }
+}
+
+impl Repository {
+    /// Starts restic with `args`; stdin piped when `with_stdin`.
+    fn spawn(&self, args: &[&str], with_stdin: bool) -> Result<Running, AppError> {
+        let (mut command, password_file) = self.command(args)?;
+        command.env("RESTIC_PROGRESS_FPS", "2").kill_on_drop(false);
+        if with_stdin {
+            command.stdin(Stdio::piped());
+        }
+        let child = command.spawn().map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                AppError::EngineUnavailable(NOT_INSTALLED.to_owned())
+            } else {
+                AppError::internal(format_args!("starting restic: {error}"))
+            }
+        })?;
+        Ok(Running {
+            child: Some(child),
+            password_file,
+        })
+    }
+
+    /// Runs a long command to its end, stopped with SIGINT if this future is dropped.
+    async fn run_long(&self, args: &[&str]) -> Result<Finished, AppError> {
+        let mut running = self.spawn(args, false)?;
+        let child = running.child.as_mut().expect("just started");
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let (stdout, stderr) = tokio::join!(read_all(stdout), read_all(stderr));
+        let status = running.wait().await.map_err(AppError::internal)?;
+        Ok(Finished {
+            code: status.code(),
+            signal: std::os::unix::process::ExitStatusExt::signal(&status),
+            stdout,
+            stderr,
+        })
+    }
+
+    /// `restic backup` of paths or a stream, with its progress reported as it goes.
+    pub async fn backup(
+        &self,
+        input: BackupInput,
+        tags: &[String],
+        on_progress: &mut (dyn FnMut(BackupProgress) + Send),
+    ) -> Result<BackupOutcome, AppError> {
+        let mut args: Vec<String> = vec!["--json".into(), "backup".into()];
+        for tag in tags {
+            args.push("--tag".into());
+            args.push(tag.clone());
+        }
+        let (reader, with_stdin) = match input {
+            BackupInput::Paths { paths, excludes } => {
+                for pattern in excludes {
+                    args.push("--exclude".into());
+                    args.push(pattern);
+                }
+                args.push("--".into());
+                args.extend(paths.iter().map(|path| path.display().to_string()));
+                (None, false)
+            }
+            BackupInput::Stdin { filename, reader } => {
+                args.extend(["--stdin".into(), "--stdin-filename".into(), filename]);
+                (Some(reader), true)
+            }
+        };
+        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut running = self.spawn(&borrowed, with_stdin)?;
+        let child = running.child.as_mut().expect("just started");
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take();
+        // The stream is copied in; on EOF restic's stdin is closed. If the stream breaks,
+        // stdin is kept open until restic has been interrupted, so restic never takes a
+        // cut stream for a whole one.
+        let feeding = match (reader, child.stdin.take()) {
+            (Some(mut reader), Some(mut stdin)) => Some(tokio::spawn(async move {
+                let copied = tokio::io::copy(&mut reader, &mut stdin).await;
+                match copied {
+                    Ok(_) => {
+                        drop(stdin);
+                        (Ok(()), None)
+                    }
+                    Err(error) => (Err(error), Some(stdin)),
+                }
+            })),
+            _ => None,
+        };
+        let errors = tokio::spawn(read_all(stderr));
+        let mut lines = BufReader::new(stdout).lines();
+        let mut summary = None;
+        let mut feed_failure = None;
+        let mut feeding = feeding;
+        loop {
+            tokio::select! {
+                line = lines.next_line() => match line {
+                    Ok(Some(line)) => {
+                        let Ok(parsed) = serde_json::from_str::<BackupLine>(&line) else { continue };
+                        match parsed.message_type.as_str() {
+                            "status" if parsed.action.is_none() => on_progress(BackupProgress {
+                                fraction: parsed.percent_done.clamp(0.0, 1.0),
+                                files_done: parsed.files_done,
+                                total_files: parsed.total_files,
+                                bytes_done: parsed.bytes_done,
+                                total_bytes: parsed.total_bytes,
+                            }),
+                            "summary" => summary = Some(parsed),
+                            _ => {}
+                        }
+                    }
+                    _ => break,
+                },
+                fed = async { feeding.as_mut().expect("guarded").await }, if feeding.is_some() => {
+                    feeding = None;
+                    if let Ok((Err(error), stdin)) = fed {
+                        running.interrupt();
+                        feed_failure = Some(error);
+                        // Closed only after the interrupt reached restic.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        drop(stdin);
+                    }
+                }
+            }
+        }
+        let status = running.wait().await.map_err(AppError::internal)?;
+        let stderr = errors.await.unwrap_or_default();
+        if let Some(error) = feed_failure {
+            return Err(AppError::EngineUnavailable(format!(
+                "The data to back up stopped arriving ({error}); restic was stopped and no snapshot was kept."
+            )));
+        }
+        let finished = Finished {
+            code: status.code(),
+            signal: std::os::unix::process::ExitStatusExt::signal(&status),
+            stdout: String::new(),
+            stderr,
+        };
+        let unreadable = || -> Vec<String> {
+            finished
+                .stderr
+                .lines()
+                .filter_map(|line| serde_json::from_str::<BackupLine>(line).ok())
+                .filter(|line| line.message_type == "error" && !line.item.is_empty())
+                .map(|line| line.item)
+                .take(20)
+                .collect()
+        };
+        match (finished.code, summary) {
+            (Some(code @ (0 | 3)), Some(line)) => {
+                let snapshot_id = self.full_id(&line.snapshot_id).await?;
+                let summary = BackupSummary {
+                    files_new: line.files_new,
+                    files_changed: line.files_changed,
+                    files_unmodified: line.files_unmodified,
+                    data_added: line.data_added,
+                    total_files_processed: line.total_files_processed,
+                    total_bytes_processed: line.total_bytes_processed,
+                    snapshot_id,
+                };
+                if code == 0 {
+                    Ok(BackupOutcome::Complete(summary))
+                } else {
+                    let mut unreadable = unreadable();
+                    if unreadable.is_empty() {
+                        unreadable.push("(restic did not name them)".to_owned());
+                    }
+                    Ok(BackupOutcome::Partial {
+                        summary,
+                        unreadable,
+                    })
+                }
+            }
+            _ if finished.stderr.contains("snapshot is empty") => Err(AppError::EngineUnavailable(
+                "There was nothing to back up: the data came out empty, so no snapshot was saved."
+                    .to_owned(),
+            )),
+            _ => Err(self.failure("back up", &finished)),
+        }
+    }
+
+    /// The full id of a snapshot from its short one (restic 0.14 prints 8 hex digits).
+    async fn full_id(&self, short: &str) -> Result<String, AppError> {
+        if short.len() == 64 {
+            return Ok(short.to_owned());
+        }
+        let finished = self
+            .run(&["snapshots", "--json", "--no-lock", short])
+            .await?;
+        let listed: Option<Vec<Snapshot>> = serde_json::from_str(finished.stdout.trim()).ok();
+        listed
+            .unwrap_or_default()
+            .into_iter()
+            .map(|snapshot| snapshot.id)
+            .find(|id| id.starts_with(short))
+            .ok_or_else(|| {
+                AppError::EngineUnavailable(format!(
+                    "restic reported snapshot {short} but does not list it."
+                ))
+            })
+    }
+
+    /// The snapshots that carry every tag in `tags`.
+    pub async fn snapshots_tagged(&self, tags: &[String]) -> Result<Vec<Snapshot>, AppError> {
+        let joined = tags.join(",");
+        let finished = self
+            .run(&["snapshots", "--json", "--no-lock", "--tag", &joined])
+            .await?;
+        if finished.code != Some(0) {
+            return Err(self.failure("list the snapshots", &finished));
+        }
+        let listed: Option<Vec<Snapshot>> = serde_json::from_str(finished.stdout.trim())
+            .map_err(|error| {
+                AppError::EngineUnavailable(format!(
+                    "restic listed the snapshots of {} in a form caretaker does not read ({error}).",
+                    self.location
+                ))
+            })?;
+        Ok(listed.unwrap_or_default())
+    }
+
+    /// `forget --prune` by the retention, per source (snapshots grouped by paths and tags)
+    /// among the snapshots carrying all of `tags`. `prune` runs only when something went.
+    pub async fn forget(
+        &self,
+        tags: &[String],
+        retention: &super::Retention,
+    ) -> Result<ForgetReport, AppError> {
+        if !retention.is_set() {
+            return Ok(ForgetReport {
+                removed: 0,
+                kept: 0,
+            });
+        }
+        let joined = tags.join(",");
+        let mut args: Vec<String> = [
+            "--json",
+            "forget",
+            "--tag",
+            &joined,
+            "--group-by",
+            "paths,tags",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        for (flag, count) in [
+            ("--keep-last", retention.keep_last),
+            ("--keep-daily", retention.keep_daily),
+            ("--keep-weekly", retention.keep_weekly),
+            ("--keep-monthly", retention.keep_monthly),
+        ] {
+            if let Some(count) = count {
+                args.push(flag.to_owned());
+                args.push(count.to_string());
+            }
+        }
+        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+        let finished = self.run_long(&borrowed).await?;
+        if finished.code != Some(0) {
+            return Err(self.failure("forget old snapshots", &finished));
+        }
+        #[derive(Deserialize)]
+        struct Group {
+            #[serde(default)]
+            keep: Option<Vec<serde_json::Value>>,
+            #[serde(default)]
+            remove: Option<Vec<serde_json::Value>>,
+        }
+        let groups: Vec<Group> = finished
+            .stdout
+            .lines()
+            .next()
+            .and_then(|line| serde_json::from_str(line).ok())
+            .unwrap_or_default();
+        let removed = groups
+            .iter()
+            .map(|group| group.remove.as_ref().map_or(0, Vec::len))
+            .sum();
+        let kept = groups
+            .iter()
+            .map(|group| group.keep.as_ref().map_or(0, Vec::len))
+            .sum();
+        if removed > 0 {
+            let pruned = self.run_long(&["prune"]).await?;
+            if pruned.code != Some(0) {
+                return Err(self.failure("prune the forgotten data", &pruned));
+            }
+        }
+        Ok(ForgetReport { removed, kept })
+    }
+
+    /// Forgets snapshots by id (a dump that failed half-way).
+    pub async fn forget_ids(&self, ids: &[String]) -> Result<(), AppError> {
+        let mut args = vec!["forget"];
+        args.extend(ids.iter().map(String::as_str));
+        let finished = self.run_long(&args).await?;
+        if finished.code == Some(0) {
+            Ok(())
+        } else {
+            Err(self.failure("forget a snapshot", &finished))
+        }
+    }
+
+    /// `restic check`, reading back `read_data_subset` of the data when given.
+    pub async fn check(&self, read_data_subset: Option<&str>) -> Result<CheckReport, AppError> {
+        let mut args = vec!["check"];
+        if let Some(subset) = read_data_subset {
+            args.extend(["--read-data-subset", subset]);
+        }
+        let finished = self.run_long(&args).await?;
+        if finished.code == Some(0) {
+            return Ok(CheckReport {
+                ok: true,
+                errors: Vec::new(),
+            });
+        }
+        if finished.stderr.contains("repository contains errors") {
+            let errors = finished
+                .stderr
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with("Fatal:"))
+                .take(20)
+                .map(str::to_owned)
+                .collect();
+            return Ok(CheckReport { ok: false, errors });
+        }
+        Err(self.failure("check the repository", &finished))
+    }
+
+    /// `restic unlock`: removes stale locks only (a dead process on this host, or older
+    /// than 30 minutes), never a live run's.
+    pub async fn unlock_stale(&self) -> Result<(), AppError> {
+        let finished = self.run(&["unlock"]).await?;
+        if finished.code == Some(0) {
+            Ok(())
+        } else {
+            Err(self.failure("remove stale locks", &finished))
+        }
+    }
+
+    /// The direct children of `dir` in a snapshot (`None`: the top level).
+    pub async fn ls(&self, snapshot: &str, dir: Option<&str>) -> Result<Vec<Node>, AppError> {
+        let dir = dir.unwrap_or("/");
+        let nodes = self.list_nodes(snapshot, Some(dir)).await?;
+        let dir = if dir.len() > 1 {
+            dir.trim_end_matches('/')
+        } else {
+            dir
+        };
+        Ok(nodes
+            .into_iter()
+            .filter(|node| {
+                let parent = node.path.rsplit_once('/').map_or("", |(parent, _)| parent);
+                parent == dir || (dir == "/" && parent.is_empty())
+            })
+            .collect())
+    }
+
+    /// Every node of a snapshot.
+    pub async fn ls_all(&self, snapshot: &str) -> Result<Vec<Node>, AppError> {
+        self.list_nodes(snapshot, None).await
+    }
+
+    async fn list_nodes(&self, snapshot: &str, dir: Option<&str>) -> Result<Vec<Node>, AppError> {
+        let mut args = vec!["--json", "ls", "--no-lock", snapshot];
+        if let Some(dir) = dir {
+            args.push(dir);
+        }
+        let finished = self.run_long(&args).await?;
+        if finished.code != Some(0) {
+            return Err(self.failure("list the snapshot", &finished));
+        }
+        #[derive(Deserialize)]
+        struct Kind {
+            #[serde(default)]
+            struct_type: String,
+            #[serde(default)]
+            message_type: String,
+        }
+        let mut nodes = Vec::new();
+        let mut saw_snapshot = false;
+        for line in finished.stdout.lines() {
+            let Ok(kind) = serde_json::from_str::<Kind>(line) else {
+                continue;
+            };
+            if kind.struct_type == "snapshot" || kind.message_type == "snapshot" {
+                saw_snapshot = true;
+            } else if kind.struct_type == "node" || kind.message_type == "node" {
+                if let Ok(node) = serde_json::from_str::<Node>(line) {
+                    nodes.push(node);
+                }
+            }
+        }
+        if !saw_snapshot {
+            return Err(AppError::NotFound(format!(
+                "There is no snapshot {snapshot} in the repository at {}.",
+                self.location
+            )));
+        }
+        Ok(nodes)
+    }
+
+    /// `restic restore` into `target` (a fresh directory the caller chose and checked).
+    pub async fn restore(
+        &self,
+        snapshot: &str,
+        target: &Path,
+        includes: &[String],
+        verify: bool,
+    ) -> Result<(), AppError> {
+        let target_text = target.display().to_string();
+        let mut args = vec!["restore", snapshot, "--target", &target_text];
+        for include in includes {
+            args.extend(["--include", include]);
+        }
+        if verify {
+            args.push("--verify");
+        }
+        let finished = self.run_long(&args).await?;
+        if finished.code == Some(0) {
+            return Ok(());
+        }
+        if finished.stderr.contains("There were") && finished.stderr.contains("errors") {
+            let detail: Vec<&str> = finished
+                .stderr
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .take(3)
+                .collect();
+            return Err(AppError::EngineUnavailable(format!(
+                "restic could not restore everything into {target_text}: {}",
+                detail.join("; ")
+            )));
+        }
+        Err(self.failure("restore the snapshot", &finished))
+    }
+}
+
+async fn read_all(stream: Option<impl AsyncRead + Unpin>) -> String {
+    let mut text = Vec::new();
+    if let Some(mut stream) = stream {
+        let _ = stream.read_to_end(&mut text).await;
+    }
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// restic's last meaningful stderr line, for a message.

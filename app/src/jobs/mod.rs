@@ -52,6 +52,12 @@ pub enum JobAction {
     },
     /// Restarts a service's production container.
     Restart { service_id: i64, service: String },
+    /// Runs a backup plan's backup, repository check or restore drill (`backups` area).
+    Backup {
+        plan_id: i64,
+        plan: String,
+        work: crate::backups::Work,
+    },
 }
 
 impl JobAction {
@@ -63,6 +69,7 @@ impl JobAction {
                 container, command, ..
             } => format!("in {container}: {}", command.join(" ")),
             Self::Restart { service, .. } => format!("restart {service}"),
+            Self::Backup { plan, work, .. } => format!("{} {plan}", work.verb()),
         }
     }
 }
@@ -281,6 +288,11 @@ pub struct JobForm {
     pub command: String,
     #[serde(default)]
     pub service: String,
+    /// The backup plan's id, and `backup`, `check` or `drill`.
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default)]
+    pub work: String,
     #[serde(default)]
     pub timeout: String,
     #[serde(default)]
@@ -310,6 +322,8 @@ impl Default for JobForm {
             container: String::new(),
             command: String::new(),
             service: String::new(),
+            plan: String::new(),
+            work: String::new(),
             timeout: "60s".to_owned(),
             retries: "0".to_owned(),
             retry_delay: "10s".to_owned(),

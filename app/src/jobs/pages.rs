@@ -137,13 +137,26 @@ fn JobActions(
 #[component]
 pub fn NewJobPage() -> impl IntoView {
     let create = ServerAction::<CreateJob>::new();
+    // A plan's page links here to schedule its backup, check or drill.
+    let query = leptos_router::hooks::use_query_map();
+    let mut form = JobForm::default();
+    query.with_untracked(|query| {
+        if query.get("kind").as_deref() == Some("backup") {
+            form.kind = "backup".to_owned();
+            form.plan = query.get("plan").unwrap_or_default();
+            form.work = query.get("work").unwrap_or_else(|| "backup".to_owned());
+            form.name = query.get("name").unwrap_or_default();
+            form.timeout = "6h".to_owned();
+            form.expression = "30 2 * * *".to_owned();
+        }
+    });
     view! {
         <Title text="New job · caretaker"/>
         <p><a href=href("/jobs")>"← Jobs"</a></p>
         <h1>"New job"</h1>
         {move || create.value().get().and_then(Result::err).map(|error| view! { <ErrorNote message=error.to_string()/> })}
         <ActionForm action=create attr:class="stacked-form card">
-            <JobFields form=JobForm::default()/>
+            <JobFields form/>
             <button type="submit">"Create job"</button>
         </ActionForm>
     }
@@ -154,6 +167,7 @@ pub fn NewJobPage() -> impl IntoView {
 #[component]
 fn JobFields(form: JobForm) -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
+    let plans = Resource::new(|| (), |_| crate::backups::api::list_plan_names());
     let schedule_kind = RwSignal::new(form.schedule_kind.clone());
     let expression = RwSignal::new(form.expression.clone());
     let zone = RwSignal::new(form.zone.clone());
@@ -180,6 +194,8 @@ fn JobFields(form: JobForm) -> impl IntoView {
         container,
         command,
         service,
+        plan,
+        work,
         timeout,
         retries,
         retry_delay,
@@ -194,6 +210,7 @@ fn JobFields(form: JobForm) -> impl IntoView {
             {option("http", "an HTTP request", &kind)}
             {option("exec", "a command in a container", &kind)}
             {option("restart", "restart a service", &kind)}
+            {option("backup", "a backup plan's backup, check or drill", &kind)}
         </select>
         <label for="job-when">"When"</label>
         <select id="job-when" name="form[schedule_kind]" on:change=move |event| schedule_kind.set(event_target_value(&event))>
@@ -263,6 +280,30 @@ fn JobFields(form: JobForm) -> impl IntoView {
                             }).collect_view()
                         })}
                     </Transition>
+                </select>
+            </div>
+        </fieldset>
+        <fieldset>
+            <legend>"For a backup plan"</legend>
+            <div class="stacked-form">
+                <label for="job-plan">"Plan"</label>
+                <select id="job-plan" name="form[plan]">
+                    <option value="">"—"</option>
+                    <Transition fallback=|| ()>
+                        {move || plans.get().and_then(Result::ok).map(|plans| {
+                            let chosen = plan.clone();
+                            plans.into_iter().map(|(id, name)| {
+                                let selected = id.to_string() == chosen;
+                                view! { <option value=id.to_string() selected=selected>{name}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+                <label for="job-work">"Work"</label>
+                <select id="job-work" name="form[work]">
+                    {option("backup", "back up", &work)}
+                    {option("check", "check the repositories", &work)}
+                    {option("drill", "restore drill", &work)}
                 </select>
             </div>
         </fieldset>

@@ -77,6 +77,44 @@ pub async fn attempt(state: &AppState, action: &JobAction) -> Attempt {
             service_id,
             service,
         } => restart(state, *service_id, service).await,
+        JobAction::Backup { plan_id, work, .. } => backup(state, *plan_id, *work).await,
+    }
+}
+
+/// A backup plan's work as a task; the job waits for it. A job that hits its time limit
+/// drops this future, and the guard cancels the task with it.
+async fn backup(state: &AppState, plan_id: i64, work: crate::backups::Work) -> Attempt {
+    use crate::backups::service;
+    let task_id = match service::start_run(
+        state,
+        &service::scheduler_actor(),
+        plan_id,
+        work,
+        "schedule",
+    )
+    .await
+    {
+        Ok(task_id) => task_id,
+        Err(error) => return Attempt::failed(error.to_string()),
+    };
+    struct CancelOnDrop<'a>(&'a AppState, Option<String>);
+    impl Drop for CancelOnDrop<'_> {
+        fn drop(&mut self) {
+            if let Some(id) = self.1.take() {
+                let _ = self.0.tasks.cancel(&id);
+            }
+        }
+    }
+    let mut guard = CancelOnDrop(state, Some(task_id.clone()));
+    let result = service::wait(state, &task_id).await;
+    guard.1 = None;
+    match result {
+        Ok(message) => Attempt {
+            ok: true,
+            message,
+            ..Attempt::default()
+        },
+        Err(error) => Attempt::failed(error.to_string()),
     }
 }
 

@@ -374,12 +374,26 @@ async fn parse_with_services(
     } else {
         Vec::new()
     };
-    validate::parse_form(form, |id| {
-        services
-            .iter()
-            .find(|service| service.id == id)
-            .map(|service| service.name.clone())
-    })
+    let plans = if form.kind == "backup" {
+        crate::backups::service::plan_names(state).await?
+    } else {
+        Vec::new()
+    };
+    validate::parse_form(
+        form,
+        |id| {
+            services
+                .iter()
+                .find(|service| service.id == id)
+                .map(|service| service.name.clone())
+        },
+        |id| {
+            plans
+                .iter()
+                .find(|(plan, _)| *plan == id)
+                .map(|(_, name)| name.clone())
+        },
+    )
 }
 
 /// Seals the values of secret headers; an empty value keeps the one `stored` has.
@@ -461,6 +475,35 @@ pub async fn update(
         &spec.action.summary(),
     )
     .await;
+    Ok(())
+}
+
+/// The jobs that run a backup plan: (id, what they do, their schedule in words).
+pub async fn backup_schedules(
+    state: &AppState,
+    plan_id: i64,
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    Ok(store::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|job| matches!(job.spec.action, super::JobAction::Backup { plan_id: id, .. } if id == plan_id))
+        .map(|job| {
+            let schedule = schedule_of(&job.spec).describe();
+            let paused = if job.paused { " (paused)" } else { "" };
+            (job.id, job.spec.action.summary(), format!("{schedule}{paused}"))
+        })
+        .collect())
+}
+
+/// Deletes the jobs that run a backup plan (the plan is being deleted).
+pub async fn delete_backup_jobs(state: &AppState, plan_id: i64) -> Result<(), AppError> {
+    for job in store::list(&state.db).await? {
+        if matches!(job.spec.action, super::JobAction::Backup { plan_id: id, .. } if id == plan_id)
+        {
+            store::delete(&state.db, job.id).await?;
+            state.jobs.forget(job.id);
+        }
+    }
     Ok(())
 }
 
@@ -714,6 +757,11 @@ fn form_of(spec: &JobSpec) -> JobForm {
         super::JobAction::Restart { service_id, .. } => {
             form.kind = "restart".to_owned();
             form.service = service_id.to_string();
+        }
+        super::JobAction::Backup { plan_id, work, .. } => {
+            form.kind = "backup".to_owned();
+            form.plan = plan_id.to_string();
+            form.work = work.as_str().to_owned();
         }
     }
     form

@@ -15,6 +15,7 @@ const MAX_RETRIES: u32 = 10;
 pub fn parse_form(
     form: &JobForm,
     service_name: impl Fn(i64) -> Option<String>,
+    plan_name: impl Fn(i64) -> Option<String>,
 ) -> Result<(JobSpec, Schedule), AppError> {
     let name = form.name.trim().to_owned();
     let name_ok = !name.is_empty()
@@ -44,9 +45,29 @@ pub fn parse_form(
                 service,
             }
         }
+        "backup" => {
+            let id: i64 = form
+                .plan
+                .trim()
+                .parse()
+                .map_err(|_| AppError::invalid("Backup plan: choose the plan."))?;
+            let plan = plan_name(id).ok_or_else(|| {
+                AppError::invalid("Backup plan: that plan no longer exists; choose another.")
+            })?;
+            let work = crate::backups::Work::parse(form.work.trim()).ok_or_else(|| {
+                AppError::invalid(
+                    "Backup work: choose a backup, a repository check or a restore drill.",
+                )
+            })?;
+            JobAction::Backup {
+                plan_id: id,
+                plan,
+                work,
+            }
+        }
         other => {
             return Err(AppError::invalid(format!(
-                "Kind: “{other}” is not a kind of job; choose an HTTP request, a command in a container or a service restart."
+                "Kind: “{other}” is not a kind of job; choose an HTTP request, a command in a container, a service restart or a backup plan."
             )))
         }
     };
@@ -251,7 +272,7 @@ mod tests {
 
     #[test]
     fn the_seeds_hourly_call_is_a_valid_job() {
-        let (spec, schedule) = parse_form(&http_form(), |_| None).unwrap();
+        let (spec, schedule) = parse_form(&http_form(), |_| None, |_| None).unwrap();
         assert_eq!(
             spec.action.summary(),
             "POST http://127.0.0.1:5000/update-forecast"
@@ -269,7 +290,7 @@ mod tests {
             command: r#"python -c "print('hi; rm -rf /')""#.into(),
             ..http_form()
         };
-        let (spec, _) = parse_form(&form, |_| None).unwrap();
+        let (spec, _) = parse_form(&form, |_| None, |_| None).unwrap();
         assert_eq!(
             spec.action,
             JobAction::Exec {
@@ -372,7 +393,9 @@ mod tests {
             ),
         ];
         for (form, expected) in cases {
-            let error = parse_form(&form, |_| None).unwrap_err().to_string();
+            let error = parse_form(&form, |_| None, |_| None)
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(expected), "{expected}: {error}");
         }
     }
