@@ -1045,3 +1045,89 @@ async fn the_command_line_lists_runs_and_restores_a_plan() {
         .unwrap()
         .starts_with("command line"));
 }
+
+#[tokio::test]
+async fn a_backup_job_runs_the_plan_and_goes_when_the_plan_goes() {
+    let backups = Backups::new().await;
+    let place = tempfile::tempdir().unwrap();
+    let source = place.path().join("data");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("a.txt"), b"scheduled").unwrap();
+    let repository = backups
+        .repository("local", &place.path().join("repo"), false)
+        .await;
+    let plan = backups
+        .plan(
+            &[
+                ("name", "nightly"),
+                ("data_class", "user"),
+                ("sources", &source.display().to_string()),
+            ],
+            &[repository],
+        )
+        .await
+        .unwrap();
+    let created = backups
+        .call(
+            "/api/jobs/create",
+            &form(&[
+                ("name", "back up nightly"),
+                ("kind", "backup"),
+                ("plan", &plan.to_string()),
+                ("work", "backup"),
+                ("schedule_kind", "cron"),
+                ("expression", "30 2 * * *"),
+                ("zone", "UTC"),
+                ("timeout", "1h"),
+            ]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let job = created.json().as_i64().unwrap();
+    let view = backups.view(plan).await;
+    assert_eq!(view["schedules"][0][1], "back up nightly");
+    assert_eq!(view["schedules"][0][2], "at 02:30 every day (UTC)");
+
+    // A job for a plan that does not exist is refused with a sentence.
+    let refused = backups
+        .call(
+            "/api/jobs/create",
+            &form(&[
+                ("name", "ghost"),
+                ("kind", "backup"),
+                ("plan", "9999"),
+                ("work", "backup"),
+                ("schedule_kind", "manual"),
+            ]),
+        )
+        .await;
+    let (kind, sentence) = error_of(&refused);
+    assert_eq!(kind, "Invalid");
+    assert!(sentence.starts_with("Backup plan:"), "{sentence}");
+
+    let ran = backups.call("/api/jobs/run", &format!("id={job}")).await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.body);
+    let mut runs = serde_json::Value::Null;
+    for _ in 0..100 {
+        runs = backups
+            .call("/api/jobs/runs", &format!("id={job}"))
+            .await
+            .json();
+        if runs["runs"][0]["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(runs["runs"][0]["status"], "succeeded", "{runs}");
+    let view = backups.view(plan).await;
+    assert_eq!(view["runs"][0]["trigger"], "job");
+    assert_eq!(view["runs"][0]["actor"], "scheduler");
+    assert_eq!(view["runs"][0]["status"], "succeeded");
+
+    let deleted = backups
+        .call("/api/backups/plans/delete", &format!("id={plan}"))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let jobs = backups.call("/api/jobs/list", "").await.json();
+    assert_eq!(jobs[0].as_array().map(Vec::len), Some(0), "{jobs}");
+}

@@ -85,18 +85,11 @@ pub async fn attempt(state: &AppState, action: &JobAction) -> Attempt {
 /// drops this future, and the guard cancels the task with it.
 async fn backup(state: &AppState, plan_id: i64, work: crate::backups::Work) -> Attempt {
     use crate::backups::service;
-    let task_id = match service::start_run(
-        state,
-        &service::scheduler_actor(),
-        plan_id,
-        work,
-        "schedule",
-    )
-    .await
-    {
-        Ok(task_id) => task_id,
-        Err(error) => return Attempt::failed(error.to_string()),
-    };
+    let task_id =
+        match service::start_run(state, &service::scheduler_actor(), plan_id, work, "job").await {
+            Ok(task_id) => task_id,
+            Err(error) => return Attempt::failed(error.to_string()),
+        };
     struct CancelOnDrop<'a>(&'a AppState, Option<String>);
     impl Drop for CancelOnDrop<'_> {
         fn drop(&mut self) {
