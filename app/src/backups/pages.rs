@@ -75,7 +75,7 @@ fn Repositories(
                                             None => view! { <span class="muted">"none yet"</span> }.into_any(),
                                         }}</td>
                                     </tr>
-                                }
+                                }.into_any()
                             }).collect_view()}
                         </tbody>
                     </table>

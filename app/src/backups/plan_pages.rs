@@ -11,7 +11,7 @@ use super::api::{
 };
 use super::{BackupRun, BackupStatus, PlanForm, PlanSummary, PlanView};
 use crate::tasks::pages::{CancelButton, TaskProgress};
-use crate::ui::form::ActionForm;
+use crate::ui::form::{successes, ActionForm};
 use crate::ui::format::{bytes, Time};
 use crate::ui::layout::ErrorNote;
 use crate::ui::paths::{encode_query, href};
@@ -36,7 +36,7 @@ pub fn CopiesCell(summary: PlanSummary) -> impl IntoView {
                             " " <RunBadge run/>
                         })}
                     </li>
-                }
+                }.into_any()
             }).collect_view()}
         </ul>
     }
@@ -149,7 +149,7 @@ fn PlanFields(form: PlanForm, choices: Vec<(i64, String, bool)>) -> impl IntoVie
         <label for="plan-check">"Check reads"</label>
         <input id="plan-check" name="form[check_subset]" value=check_subset placeholder="5%" aria-describedby="plan-check-help"/>
         <p id="plan-check-help" class="hint small muted">"How much data restic check reads back each time: " <code>"5%"</code> ", " <code>"1/10"</code> " or " <code>"500M"</code> "."</p>
-    }
+    }.into_any()
 }
 
 #[component]
@@ -167,15 +167,9 @@ pub fn PlanPage() -> impl IntoView {
     let update = ServerAction::<UpdatePlan>::new();
     let delete = ServerAction::<DeletePlan>::new();
     let restore = ServerAction::<RestoreSnapshot>::new();
+    let (ran, updated, restored) = (successes(run), successes(update), successes(restore));
     let plan = Resource::new(
-        move || {
-            (
-                id(),
-                run.version().get(),
-                update.version().get(),
-                restore.version().get(),
-            )
-        },
+        move || (id(), ran.get(), updated.get(), restored.get()),
         |(id, ..)| get_plan(id),
     );
     // The page follows its running tasks live and reads the plan again when one ends,
@@ -198,6 +192,7 @@ pub fn PlanPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -336,7 +331,7 @@ fn PlanBody(
                 </details>
             </section>
         })}
-    }
+    }.into_any()
 }
 
 #[component]
@@ -374,7 +369,7 @@ fn RunHistory(runs: Vec<BackupRun>) -> impl IntoView {
                             <td>{run.exit_code.map(|code| code.to_string()).unwrap_or_default()}</td>
                             <td class="small">{format!("{} ({})", run.actor, run.trigger)}</td>
                         </tr>
-                    }
+                    }.into_any()
                 }).collect_view()}
             </tbody>
         </table>
@@ -445,11 +440,11 @@ fn RestoreSection(
                                     let chosen = snapshot.get_untracked() == row.id;
                                     view! {
                                         <tr data-snapshot=row.short_id.clone() aria-selected=chosen.to_string()>
-                                            <td><a href=link(repository.get_untracked(), &row.id, "/")><code>{row.short_id.clone()}</code></a></td>
+                                            <td><a href=link(repository.get_untracked(), &row.id, row.paths.first().map_or("/", String::as_str))><code>{row.short_id.clone()}</code></a></td>
                                             <td><Time at=row.time/></td>
                                             <td class="small">{row.paths.join(", ")}</td>
                                         </tr>
-                                    }
+                                    }.into_any()
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -479,7 +474,7 @@ fn RestoreSection(
                                             <span class="small muted">{entry.size.map(bytes).unwrap_or_else(|| entry.kind.clone())}</span>
                                             " " <code class="small muted">{entry.path.clone()}</code>
                                         </li>
-                                    }
+                                    }.into_any()
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
@@ -507,5 +502,5 @@ fn RestoreSection(
                 </ActionForm>
             })}
         </section>
-    }
+    }.into_any()
 }

@@ -48,3 +48,21 @@ where
         </form>
     }
 }
+
+/// Counts an action's successful answers. A resource keyed on this reads again after a
+/// success but not after an error, so a refused form keeps what the user typed (keying on
+/// `version()` would re-render the page and empty the form the error is about).
+pub fn successes<S>(action: ServerAction<S>) -> Memo<usize>
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+    S::Error: Clone + Send + Sync + 'static,
+{
+    Memo::new(move |previous: Option<&usize>| {
+        let version = action.version().get();
+        match action.value().get() {
+            Some(Ok(_)) => version,
+            _ => previous.copied().unwrap_or(0),
+        }
+    })
+}
