@@ -274,6 +274,15 @@ impl Work {
         Self::ALL.into_iter().find(|work| work.as_str() == text)
     }
 
+    /// The kind of the task that does it, as its progress bar is titled.
+    pub fn task_kind(self) -> &'static str {
+        match self {
+            Self::Backup => "backup",
+            Self::Check => "repository check",
+            Self::Drill => "restore drill",
+        }
+    }
+
     /// "back up", "check", "drill".
     pub fn verb(self) -> &'static str {
         match self {

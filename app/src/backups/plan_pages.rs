@@ -285,7 +285,7 @@ fn PlanBody(
                     let (kind, created_at) = (task.kind.clone(), task.created_at);
                     view! {
                         <div class="task-card" data-task-kind=kind.clone()>
-                            <p class="small"><strong>{kind.trim_start_matches("backup-").to_owned()}</strong> " · started " <Time at=created_at/></p>
+                            <p class="small">"Started " <Time at=created_at/></p>
                             <TaskProgress task on_finished=refetch/>
                             {cancel}
                         </div>

@@ -228,7 +228,9 @@ pub struct BackupProgress {
     pub total_bytes: u64,
 }
 
-/// restic's `summary` line, with the snapshot's full id.
+/// restic's `summary` line. Its snapshot id is the short one on restic 0.14 (the full
+/// one from 0.15): ids are always matched by prefix, and looking the full one up would
+/// cost another restic start (and key derivation) per backup.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BackupSummary {
     pub files_new: u64,
@@ -499,7 +501,6 @@ impl Repository {
         };
         match (finished.code, summary) {
             (Some(code @ (0 | 3)), Some(line)) => {
-                let snapshot_id = self.full_id(&line.snapshot_id).await?;
                 let summary = BackupSummary {
                     files_new: line.files_new,
                     files_changed: line.files_changed,
@@ -507,7 +508,7 @@ impl Repository {
                     data_added: line.data_added,
                     total_files_processed: line.total_files_processed,
                     total_bytes_processed: line.total_bytes_processed,
-                    snapshot_id,
+                    snapshot_id: line.snapshot_id,
                 };
                 if code == 0 {
                     Ok(BackupOutcome::Complete(summary))
@@ -528,27 +529,6 @@ impl Repository {
             )),
             _ => Err(self.failure("back up", &finished)),
         }
-    }
-
-    /// The full id of a snapshot from its short one (restic 0.14 prints 8 hex digits).
-    async fn full_id(&self, short: &str) -> Result<String, AppError> {
-        if short.len() == 64 {
-            return Ok(short.to_owned());
-        }
-        let finished = self
-            .run(&["snapshots", "--json", "--no-lock", short])
-            .await?;
-        let listed: Option<Vec<Snapshot>> = serde_json::from_str(finished.stdout.trim()).ok();
-        listed
-            .unwrap_or_default()
-            .into_iter()
-            .map(|snapshot| snapshot.id)
-            .find(|id| id.starts_with(short))
-            .ok_or_else(|| {
-                AppError::EngineUnavailable(format!(
-                    "restic reported snapshot {short} but does not list it."
-                ))
-            })
     }
 
     /// The snapshots that carry every tag in `tags`.

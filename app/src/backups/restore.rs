@@ -108,49 +108,53 @@ pub async fn start(
     let snapshot_root = snapshot.paths.first().cloned().unwrap_or_default();
     let task_id = state
         .tasks
-        .start("backup-restore", &plan.spec.name, move |task| async move {
-            task.progress(None, format!("Restoring {task_detail}"));
-            let result = match destination {
-                Destination::Directory(path) => repository
-                    .restore(&snapshot_id, &path, &includes, true)
-                    .await
-                    .map(|()| format!("Restored into {}.", path.display())),
-                Destination::Volume(volume) => {
-                    into_volume(
-                        &task_state,
-                        &task_actor,
-                        &repository,
-                        &snapshot_id,
-                        &snapshot_root,
-                        &includes,
-                        &volume,
-                    )
-                    .await
-                }
-            };
-            let outcome = if result.is_ok() {
-                Outcome::Ok
-            } else {
-                Outcome::Failed
-            };
-            let said = match &result {
-                Ok(message) => message.clone(),
-                Err(error) => error.to_string(),
-            };
-            record(
-                &task_state.db,
-                &task_actor,
-                "backups",
-                "restore finished",
-                &task_detail,
-                outcome,
-                &said,
-            )
-            .await;
-            let message = result?;
-            task.progress(Some(1.0), message.clone());
-            Ok(Some(serde_json::Value::String(message)))
-        })
+        .start(
+            super::service::RESTORE_TASK,
+            &plan.spec.name,
+            move |task| async move {
+                task.progress(None, format!("Restoring {task_detail}"));
+                let result = match destination {
+                    Destination::Directory(path) => repository
+                        .restore(&snapshot_id, &path, &includes, true)
+                        .await
+                        .map(|()| format!("Restored into {}.", path.display())),
+                    Destination::Volume(volume) => {
+                        into_volume(
+                            &task_state,
+                            &task_actor,
+                            &repository,
+                            &snapshot_id,
+                            &snapshot_root,
+                            &includes,
+                            &volume,
+                        )
+                        .await
+                    }
+                };
+                let outcome = if result.is_ok() {
+                    Outcome::Ok
+                } else {
+                    Outcome::Failed
+                };
+                let said = match &result {
+                    Ok(message) => message.clone(),
+                    Err(error) => error.to_string(),
+                };
+                record(
+                    &task_state.db,
+                    &task_actor,
+                    "backups",
+                    "restore finished",
+                    &task_detail,
+                    outcome,
+                    &said,
+                )
+                .await;
+                let message = result?;
+                task.progress(Some(1.0), message.clone());
+                Ok(Some(serde_json::Value::String(message)))
+            },
+        )
         .await?;
     record(
         &state.db,

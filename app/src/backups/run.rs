@@ -117,12 +117,16 @@ async fn back_up_all(
     let mut tallies: Vec<Tally> = targets.iter().map(|_| Tally::default()).collect();
     let steps = (plan.sources.len() * targets.len()).max(1) as f64;
     let mut step = 0.0;
+    // Each repository's bar counts the bytes read so far; the total grows source by source.
+    let mut read: Vec<u64> = targets.iter().map(|_| 0).collect();
     for target in targets {
-        task.part(&target.name, 0, Some(plan.sources.len() as u64), "waiting");
+        task.part(&target.name, 0, None, "waiting");
     }
-    for source in &plan.sources {
+    for (position, source) in plan.sources.iter().enumerate() {
         for (index, target) in targets.iter().enumerate() {
             let tally = &mut tallies[index];
+            let before = read[index];
+            let sources_note = format!("{} of {} sources", position, plan.sources.len());
             let base = step / steps;
             task.progress(
                 Some(base),
@@ -145,6 +149,12 @@ async fn back_up_all(
                     progress.bytes_done,
                     (progress.total_bytes > 0).then_some(progress.total_bytes),
                 );
+                task.part(
+                    &target.name,
+                    before + progress.bytes_done,
+                    (progress.total_bytes > 0).then_some(before + progress.total_bytes),
+                    sources_note.clone(),
+                );
             };
             match back_up_source(state, plan, source, target, &tags, &mut report).await {
                 Ok(outcome) => {
@@ -161,6 +171,11 @@ async fn back_up_all(
                     add(&mut tally.end.files_new, summary.files_new);
                     add(&mut tally.end.files_changed, summary.files_changed);
                     add(&mut tally.end.bytes_added, summary.data_added);
+                    read[index] += summary.total_bytes_processed;
+                    task.bytes(
+                        summary.total_bytes_processed,
+                        Some(summary.total_bytes_processed),
+                    );
                     tally.end.snapshot_ids.push(summary.snapshot_id.clone());
                     if unreadable.is_empty() {
                         task.log(format!(
@@ -188,20 +203,17 @@ async fn back_up_all(
                 }
             }
             step += 1.0;
-            let done = plan
-                .sources
-                .iter()
-                .position(|candidate| candidate == source)
-                .map_or(0, |position| position + 1);
+            let finished = position + 1 == plan.sources.len();
+            let note = match (tally.failures.is_empty(), finished) {
+                (false, _) => "failed".to_owned(),
+                (true, true) => "done".to_owned(),
+                (true, false) => format!("{} of {} sources", position + 1, plan.sources.len()),
+            };
             task.part(
                 &target.name,
-                done as u64,
-                Some(plan.sources.len() as u64),
-                if tally.failures.is_empty() {
-                    "ok"
-                } else {
-                    "failed"
-                },
+                read[index],
+                finished.then_some(read[index]),
+                note,
             );
         }
     }

@@ -178,12 +178,10 @@ pub async fn remove(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
 }
 
 /// The kinds of the tasks this area starts.
-pub const TASK_KINDS: [&str; 4] = [
-    "backup-backup",
-    "backup-check",
-    "backup-drill",
-    "backup-restore",
-];
+pub const TASK_KINDS: [&str; 4] = ["backup", "repository check", "restore drill", RESTORE_TASK];
+
+/// The kind of a restore's task.
+pub const RESTORE_TASK: &str = "restore";
 
 /// How many runs a plan's page lists.
 pub const RUNS_SHOWN: i64 = 40;
@@ -546,7 +544,7 @@ pub async fn start_run(
     };
     let task_state = state.clone();
     let task_actor = actor.clone();
-    let kind = format!("backup-{}", work.as_str());
+    let kind = work.task_kind();
     let plan_name = plan.spec.name.clone();
     let started = state
         .tasks
