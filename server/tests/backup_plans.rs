@@ -1197,3 +1197,169 @@ async fn an_unreadable_file_makes_a_partial_backup_never_a_success() {
         "partial is not good"
     );
 }
+
+/// The PostgreSQL test image (scripts/postgres-image.sh builds it once per machine).
+const POSTGRES_IMAGE: &str = "caretaker-test/postgres:15";
+
+fn ensure_postgres_image() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres-image.sh");
+    let built = Command::new(script).status().unwrap();
+    assert!(built.success(), "building {POSTGRES_IMAGE}");
+}
+
+async fn psql(docker: &bollard::Docker, container: &str, sql: &str) -> (Option<i64>, String) {
+    use bollard::exec::{CreateExecOptions, StartExecResults};
+    use futures::StreamExt;
+    let created = docker
+        .create_exec(
+            container,
+            CreateExecOptions::<String> {
+                cmd: Some(vec![
+                    "psql".into(),
+                    "-U".into(),
+                    "postgres".into(),
+                    "-d".into(),
+                    "app".into(),
+                    "-tAc".into(),
+                    sql.into(),
+                ]),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut text = String::new();
+    if let StartExecResults::Attached { mut output, .. } =
+        docker.start_exec(&created.id, None).await.unwrap()
+    {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+    }
+    (
+        docker.inspect_exec(&created.id).await.unwrap().exit_code,
+        text,
+    )
+}
+
+#[tokio::test]
+async fn a_postgres_dump_is_streamed_to_restic_and_a_drill_loads_it_into_a_throwaway_container() {
+    use bollard::models::ContainerCreateBody;
+    ensure_postgres_image();
+    let backups = Backups::new().await;
+    let docker = common::docker();
+    let name = common::unique_name("ct-pg");
+    docker
+        .create_container(
+            Some(
+                bollard::query_parameters::CreateContainerOptionsBuilder::new()
+                    .name(&name)
+                    .build(),
+            ),
+            ContainerCreateBody {
+                image: Some(POSTGRES_IMAGE.to_owned()),
+                env: Some(vec![
+                    "POSTGRES_PASSWORD=secret".into(),
+                    "POSTGRES_DB=app".into(),
+                ]),
+                labels: Some([("caretaker.test".to_owned(), "1".to_owned())].into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let container = common::TestContainer { name: name.clone() };
+    docker
+        .start_container(
+            &name,
+            None::<bollard::query_parameters::StartContainerOptions>,
+        )
+        .await
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..120 {
+        if psql(&docker, &name, "SELECT 1").await.0 == Some(0) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(ready, "PostgreSQL in the test container is up");
+    let (code, text) = psql(
+        &docker,
+        &name,
+        "CREATE TABLE orders(id serial PRIMARY KEY, item text); INSERT INTO orders(item) SELECT 'item ' || n FROM generate_series(1, 500) n; CREATE TABLE customers(id int);",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{text}");
+
+    let place = tempfile::tempdir().unwrap();
+    let repository = backups
+        .repository("local", &place.path().join("repo"), false)
+        .await;
+    let plan = backups
+        .plan(
+            &[
+                ("name", "orders"),
+                ("data_class", "application"),
+                (
+                    "sources",
+                    &format!("postgres:{}:app user=postgres", container.name),
+                ),
+            ],
+            &[repository],
+        )
+        .await
+        .unwrap();
+    backups.run(plan, "backup").await.unwrap();
+    let snapshots = backups.snapshots(plan, repository).await;
+    assert_eq!(snapshots.len(), 1);
+    let expected = format!("/dumps/{}/app.sql", container.name);
+    assert_eq!(snapshots[0]["paths"][0], expected.as_str());
+    let dumped = restic(
+        &place.path().join("repo"),
+        &["dump", snapshots[0]["id"].as_str().unwrap(), &expected],
+    );
+    let dump = String::from_utf8_lossy(&dumped.stdout);
+    assert!(dump.contains("item 500"), "the rows are in the dump");
+    assert!(dump.contains("PostgreSQL database dump complete"));
+
+    let drilled = backups.run(plan, "drill").await.unwrap();
+    assert!(
+        drilled.contains("the dump loaded into a throwaway PostgreSQL (2 tables)"),
+        "{drilled}"
+    );
+    let leftovers = Command::new("docker")
+        .args(["ps", "-aq", "--filter", "label=caretaker.drill"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&leftovers.stdout).trim().is_empty(),
+        "the throwaway container is gone"
+    );
+
+    // A dump that fails (no such database) fails the run and keeps no snapshot of it.
+    let broken = backups
+        .plan(
+            &[
+                ("name", "no-database"),
+                ("data_class", "application"),
+                (
+                    "sources",
+                    &format!("postgres:{}:nothing user=postgres", container.name),
+                ),
+            ],
+            &[repository],
+        )
+        .await
+        .unwrap();
+    let error = backups.run(broken, "backup").await.unwrap_err();
+    assert!(error.contains("pg_dump in"), "{error}");
+    assert!(error.contains("\"nothing\" does not exist"), "{error}");
+    assert!(
+        backups.snapshots(broken, repository).await.is_empty(),
+        "no snapshot of a failed dump"
+    );
+}

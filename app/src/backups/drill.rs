@@ -51,7 +51,7 @@ pub async fn drill(
                 ),
             );
             step += 1.0;
-            match drill_source(&target.repository, plan_id, source).await {
+            match drill_source(state, &target.repository, plan_id, source).await {
                 Ok(finding) => {
                     files += finding.files;
                     bytes += finding.bytes;
@@ -106,6 +106,7 @@ pub async fn drill(
 }
 
 async fn drill_source(
+    state: &AppState,
     repository: &Repository,
     plan_id: i64,
     source: &Source,
@@ -140,7 +141,16 @@ async fn drill_source(
     };
     if let Some((path, engine)) = database {
         let file = scratch.path().join(path.trim_start_matches('/'));
-        match load(&file, engine).await {
+        let loaded = match source {
+            Source::Dump {
+                host, container, ..
+            } if engine == DumpEngine::Postgres => match load(&file, engine).await {
+                Ok(_) => super::postgres::load_in_throwaway(state, host, container, &file).await,
+                Err(problem) => Err(problem),
+            },
+            _ => load(&file, engine).await,
+        };
+        match loaded {
             Ok(note) => finding.notes.push(format!("{}: {note}.", source.label())),
             Err(problem) => finding.problems.push(problem),
         }

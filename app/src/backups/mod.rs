@@ -15,6 +15,8 @@ mod drill;
 pub mod pages;
 pub mod plan_pages;
 #[cfg(feature = "ssr")]
+mod postgres;
+#[cfg(feature = "ssr")]
 pub mod restic;
 #[cfg(feature = "ssr")]
 pub mod restore;

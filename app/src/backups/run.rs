@@ -548,7 +548,7 @@ async fn create_exec(
 }
 
 /// Runs a command in a container to its end: its exit code and output.
-async fn exec_to_end(
+pub(super) async fn exec_to_end(
     docker: &bollard::Docker,
     container: &str,
     command: Vec<String>,

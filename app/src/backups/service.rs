@@ -548,7 +548,7 @@ pub async fn start_run(
     let plan_name = plan.spec.name.clone();
     let started = state
         .tasks
-        .start(&kind, &plan_name, move |task| async move {
+        .start(kind, &plan_name, move |task| async move {
             let guard = guard;
             let result = match work {
                 Work::Backup => {
