@@ -259,6 +259,12 @@ async fn into_volume(
         .path()
         .join("restored")
         .join(snapshot_root.trim_start_matches('/'));
+    if !restored_root.is_dir() {
+        // Nothing came back where the volume's files belong: the volume is left as it is.
+        return Err(AppError::EngineUnavailable(format!(
+            "The snapshot held nothing under {snapshot_root}, so the volume {volume} was left as it was."
+        )));
+    }
     let users = containers_using(state, volume).await?;
     for container in &users {
         crate::containers::service::act(
@@ -276,11 +282,17 @@ async fn into_volume(
         merge(&restored_root, &mountpoint)
     };
     run::start_all(state, actor, &users, &[]).await;
-    let count = moved.map_err(|error| {
-        AppError::EngineUnavailable(format!(
-            "The restored files could not be moved into the volume {volume}: {error}"
-        ))
-    })?;
+    let count = match moved {
+        Ok(count) => count,
+        Err(error) => {
+            // Half moved: nothing is deleted, so the admin can put things back by hand.
+            let kept = staging.keep();
+            return Err(AppError::EngineUnavailable(format!(
+                "The restored files could not all be moved into the volume {volume} ({error}). Nothing was deleted: the volume's previous content and the restored files are in {}.",
+                kept.display()
+            )));
+        }
+    };
     let restarted = if users.is_empty() {
         String::new()
     } else {
@@ -337,12 +349,10 @@ fn replace_all(mountpoint: &Path, restored: &Path, staging: &Path) -> std::io::R
         std::fs::rename(entry.path(), old.join(entry.file_name()))?;
     }
     let mut count = 0;
-    if restored.is_dir() {
-        for entry in std::fs::read_dir(restored)? {
-            let entry = entry?;
-            std::fs::rename(entry.path(), mountpoint.join(entry.file_name()))?;
-            count += 1;
-        }
+    for entry in std::fs::read_dir(restored)? {
+        let entry = entry?;
+        std::fs::rename(entry.path(), mountpoint.join(entry.file_name()))?;
+        count += 1;
     }
     Ok(count)
 }
