@@ -133,7 +133,7 @@ async fn state(args: &CommonArgs) -> anyhow::Result<AppState> {
     crate::logging::init(config.log_format, &config.log_level);
     let state = crate::serve::open_state(&config).await?;
     app::containers::service::load_hosts(&state).await?;
-    service::recover(&state).await?;
+    service::recover(&state, false).await?;
     Ok(state)
 }
 

@@ -25,7 +25,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<AppState> {
     state.tasks.recover_after_restart().await?;
     app::containers::service::load_hosts(&state).await?;
     // Backups whose process died: marked interrupted, their stopped containers started.
-    app::backups::service::recover(&state).await?;
+    app::backups::service::recover(&state, true).await?;
     Ok(state)
 }
 

@@ -306,11 +306,13 @@ fn dump_trailer(file: &Path, trailer: &str, tool: &str) -> Result<String, String
         .map(|metadata| metadata.len())
         .unwrap_or(0);
     let start = length.saturating_sub(4096);
-    let mut tail = String::new();
+    let mut bytes = Vec::new();
     opened
         .seek(SeekFrom::Start(start))
-        .and_then(|_| opened.read_to_string(&mut tail).map(|_| ()))
+        .and_then(|_| opened.read_to_end(&mut bytes).map(|_| ()))
         .map_err(|error| format!("the restored dump cannot be read: {error}"))?;
+    // The tail may start inside a multi-byte character.
+    let tail = String::from_utf8_lossy(&bytes);
     if tail.contains(trailer) {
         Ok(format!("{tool} dump complete"))
     } else {

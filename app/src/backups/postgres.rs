@@ -57,6 +57,12 @@ pub async fn load_in_throwaway(
             format!("POSTGRES_PASSWORD={}", uuid_like()),
         ]),
         labels: Some([("caretaker.drill".to_owned(), "1".to_owned())].into()),
+        // No network at all: it holds a copy of production data with trust auth, and
+        // psql reaches it through exec on its own socket.
+        host_config: Some(bollard::models::HostConfig {
+            network_mode: Some("none".to_owned()),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let options = CreateContainerOptionsBuilder::new().name(&name).build();
@@ -66,15 +72,50 @@ pub async fn load_in_throwaway(
         .map_err(|error| {
             format!("a throwaway container of {image} could not be created: {error}")
         })?;
+    let mut throwaway = Throwaway {
+        docker: docker.clone(),
+        name: name.clone(),
+    };
     let result = load(&docker, &name, &image, dump).await;
-    let options = RemoveContainerOptionsBuilder::new()
-        .force(true)
-        .v(true)
-        .build();
-    if let Err(error) = docker.remove_container(&name, Some(options)).await {
-        tracing::warn!(%error, container = %name, "a drill's throwaway container was not removed");
-    }
+    throwaway.remove().await;
     result
+}
+
+/// Removes the throwaway container when the drill ends, also when it is cancelled.
+struct Throwaway {
+    docker: Docker,
+    name: String,
+}
+
+impl Throwaway {
+    async fn remove(&mut self) {
+        let name = std::mem::take(&mut self.name);
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        if let Err(error) = self.docker.remove_container(&name, Some(options)).await {
+            tracing::warn!(%error, container = %name, "a drill's throwaway container was not removed");
+        }
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
+        let docker = self.docker.clone();
+        let name = std::mem::take(&mut self.name);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+                if let Err(error) = docker.remove_container(&name, Some(options)).await {
+                    tracing::warn!(%error, container = %name, "a drill's throwaway container was not removed");
+                }
+            });
+        }
+    }
 }
 
 async fn load(docker: &Docker, name: &str, image: &str, dump: &Path) -> Result<String, String> {
@@ -191,11 +232,7 @@ async fn exec(
     if let Some(feeding) = feeding {
         let _ = feeding.await;
     }
-    let code = docker
-        .inspect_exec(&created.id)
-        .await
-        .ok()
-        .and_then(|inspected| inspected.exit_code);
+    let code = super::run::exec_exit_code(docker, &created.id).await;
     Ok((code, text))
 }
 

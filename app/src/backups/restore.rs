@@ -82,7 +82,13 @@ pub async fn start(
         }
         Destination::Volume(volume) => {
             let tags = snapshot.tags.clone().unwrap_or_default();
-            if !tags.iter().any(|tag| tag.starts_with("volume:")) || snapshot.paths.len() != 1 {
+            let odd_path = snapshot.paths.first().is_none_or(|path| {
+                !path.starts_with('/') || path.split('/').any(|part| part == "..")
+            });
+            if !tags.iter().any(|tag| tag.starts_with("volume:"))
+                || snapshot.paths.len() != 1
+                || odd_path
+            {
                 return Err(AppError::invalid(
                     "Restore into: only a snapshot of a volume can go back into a volume; restore this one into a directory.",
                 ));
@@ -266,15 +272,23 @@ async fn into_volume(
         )));
     }
     let users = containers_using(state, volume).await?;
-    for container in &users {
-        crate::containers::service::act(
+    for (index, container) in users.iter().enumerate() {
+        let stopped = crate::containers::service::act(
             state,
             actor,
             &container.host,
             &container.container,
             ContainerAction::Stop,
         )
-        .await?;
+        .await;
+        if let Err(error) = stopped {
+            // The volume is untouched; what was stopped for it runs again.
+            run::start_all(state, actor, &users[..index], &[]).await;
+            return Err(AppError::EngineUnavailable(format!(
+                "{} could not be stopped, so the volume {volume} was left as it was: {error}",
+                container.container
+            )));
+        }
     }
     let moved = if includes.is_empty() {
         replace_all(&mountpoint, &restored_root, staging.path())

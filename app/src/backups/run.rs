@@ -53,8 +53,10 @@ pub async fn backup(
         StoppedContainers::stop(state, actor, &plan.stop_containers, &run_ids, task).await;
     let outcome = match stopped {
         Ok(stopped) => {
-            let tallies = back_up_all(state, plan_id, plan, targets, task).await;
+            let mut tallies = back_up_all(state, plan_id, plan, targets, task).await;
+            // The containers come back before retention: a prune can take long.
             stopped.start_again().await;
+            apply_retention(plan_id, plan, targets, &mut tallies, task).await;
             Ok(tallies)
         }
         Err(error) => Err(error),
@@ -217,10 +219,22 @@ async fn back_up_all(
             );
         }
     }
+    tallies
+}
+
+/// `forget --prune` on each repository that got a complete backup.
+async fn apply_retention(
+    plan_id: i64,
+    plan: &PlanSpec,
+    targets: &[Target],
+    tallies: &mut [Tally],
+    task: &TaskHandle,
+) {
     if plan.retention.is_set() {
         for (index, target) in targets.iter().enumerate() {
-            if !tallies[index].failures.is_empty() {
-                // Never prune after a failure: the old snapshots may be the only good ones.
+            if !tallies[index].failures.is_empty() || !tallies[index].partial.is_empty() {
+                // Never prune after a failure or a partial backup: the older, complete
+                // snapshots may be the only good ones.
                 continue;
             }
             task.progress(
@@ -236,6 +250,14 @@ async fn back_up_all(
                     "{}: retention removed {removed} old snapshots",
                     target.name
                 )),
+                Err(error) if super::restic::is_locked(&error) => {
+                    // Another plan's backup holds the repository: the snapshots are saved,
+                    // and the next run applies the retention.
+                    task.log(format!(
+                        "{}: retention postponed to the next run, the repository is in use: {error}",
+                        target.name
+                    ));
+                }
                 Err(error) => {
                     task.log(format!("{}: retention failed: {error}", target.name));
                     tallies[index].failures.push(format!("Retention: {error}"));
@@ -243,7 +265,6 @@ async fn back_up_all(
             }
         }
     }
-    tallies
 }
 
 fn short(id: &str) -> &str {
@@ -281,6 +302,15 @@ async fn back_up_source(
                 return Err(AppError::NotFound(format!(
                     "{} does not exist on this machine.",
                     path.display()
+                )));
+            }
+            if path.is_symlink() {
+                // restic would store the link, not what it points to.
+                let target = std::fs::canonicalize(&path).unwrap_or_default();
+                return Err(AppError::invalid(format!(
+                    "{} is a symbolic link to {}; write that path in the plan instead.",
+                    path.display(),
+                    target.display()
                 )));
             }
             paths(target, vec![path], &plan.excludes, tags, report).await
@@ -434,7 +464,7 @@ async fn dump(
         ))
     })?;
     let docker = host.engine.streaming_client().await?;
-    let scratch = format!("/tmp/caretaker-backup-{}.db", std::process::id());
+    let scratch = format!("/tmp/caretaker-backup-{:016x}.db", rand::random::<u64>());
     let producing = if engine == DumpEngine::Sqlite {
         let made = exec_to_end(
             &docker,
@@ -608,14 +638,22 @@ async fn exec_stream(
         }
         let _ = writer.shutdown().await;
         drop(writer);
-        let code = docker
-            .inspect_exec(&id)
-            .await
-            .ok()
-            .and_then(|inspect| inspect.exit_code);
-        (code, stderr)
+        (exec_exit_code(&docker, &id).await, stderr)
     });
     Ok((Box::pin(reader), finished))
+}
+
+/// A finished exec's exit code. Docker records it a moment after the output ends, so it
+/// is asked again (for up to 10 s) while the exec still counts as running.
+pub(super) async fn exec_exit_code(docker: &bollard::Docker, id: &str) -> Option<i64> {
+    for _ in 0..100 {
+        match docker.inspect_exec(id).await {
+            Ok(inspected) if inspected.running != Some(true) => return inspected.exit_code,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 /// The containers a run stopped. They are started again when the backup ends, fails or
@@ -650,7 +688,17 @@ impl StoppedContainers {
         // Listed before stopping, so a crash in between still starts them again.
         store::set_stopped(&state.db, run_ids, containers).await?;
         for container in containers {
+            if !is_running(state, container).await {
+                // Stopped on purpose by someone: it stays stopped after the backup too.
+                task.log(format!(
+                    "{} is not running; left as it is",
+                    container.container
+                ));
+                continue;
+            }
             task.progress(None, format!("Stopping {}", container.container));
+            // Listed first: a cancel while Docker stops it still starts it again.
+            stopped.containers.push(container.clone());
             let result = crate::containers::service::act(
                 state,
                 actor,
@@ -659,7 +707,6 @@ impl StoppedContainers {
                 ContainerAction::Stop,
             )
             .await;
-            stopped.containers.push(container.clone());
             if let Err(error) = result {
                 stopped.start_again().await;
                 return Err(AppError::EngineUnavailable(format!(
@@ -673,8 +720,8 @@ impl StoppedContainers {
     }
 
     pub async fn start_again(mut self) {
-        self.started = true;
         start_all(&self.state, &self.actor, &self.containers, &self.run_ids).await;
+        self.started = true;
     }
 }
 
@@ -688,6 +735,28 @@ impl Drop for StoppedContainers {
             tokio::spawn(async move { start_all(&state, &actor, &containers, &run_ids).await });
         }
     }
+}
+
+/// Whether a container runs now (asked of its engine; unknown counts as running, so it
+/// is stopped and started like the plan says).
+async fn is_running(state: &AppState, container: &ContainerRef) -> bool {
+    let Some(host) = state.fleet.host(&container.host) else {
+        return true;
+    };
+    let name = container.container.clone();
+    host.engine
+        .call(|client| async move {
+            client
+                .inspect_container(
+                    &name,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
+                .await
+        })
+        .await
+        .ok()
+        .and_then(|inspected| inspected.state.and_then(|state| state.running))
+        .unwrap_or(true)
 }
 
 /// Starts containers a backup stopped (in reverse order) and clears them from the runs.

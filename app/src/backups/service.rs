@@ -426,6 +426,16 @@ pub async fn update_plan(
 
 /// Deletes a plan, its history and its schedules; the snapshots stay in the repositories.
 pub async fn delete_plan(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let running = store::runs(&state.db, id, 50)
+        .await?
+        .into_iter()
+        .any(|(_, run)| run.status == BackupStatus::Running);
+    if running {
+        return Err(AppError::Conflict(
+            "The plan is running; delete it when the run has finished (or cancel the run first)."
+                .to_owned(),
+        ));
+    }
     let name = store::delete_plan(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("This plan was already deleted."))?;
@@ -460,17 +470,25 @@ fn is_alive(pid: i64) -> bool {
 
 /// At start: runs whose process died are marked interrupted, and the containers they had
 /// stopped for a backup are started again.
-pub async fn recover(state: &AppState) -> Result<(), AppError> {
-    let stopped = store::mark_interrupted(&state.db, |pid| {
-        pid != i64::from(std::process::id()) && is_alive(pid)
+///
+/// `at_start`: this process has just started, so rows with its pid are an earlier
+/// process's (the pid was reused); otherwise this process's own runs are live.
+pub async fn recover(state: &AppState, at_start: bool) -> Result<(), AppError> {
+    let own = i64::from(std::process::id());
+    let left = store::mark_interrupted(&state.db, |pid| {
+        if pid == own {
+            !at_start
+        } else {
+            is_alive(pid)
+        }
     })
     .await?;
-    if !stopped.is_empty() {
+    for (run_id, containers) in left {
         tracing::warn!(
-            count = stopped.len(),
-            "starting containers an interrupted backup had stopped"
+            run_id,
+            "starting containers a backup that did not finish had stopped"
         );
-        super::run::start_all(state, &scheduler_actor(), &stopped, &[]).await;
+        super::run::start_all(state, &scheduler_actor(), &containers, &[run_id]).await;
     }
     Ok(())
 }
@@ -507,6 +525,9 @@ pub async fn start_run(
 ) -> Result<String, AppError> {
     let plan = plan_record(state, plan_id).await?;
     let targets = targets_of(state, &plan).await?;
+    // A run whose process died (a killed `caretaker backup run`) is closed first, and
+    // what it stopped is started again.
+    recover(state, false).await?;
     let new_runs: Vec<NewRun> = targets
         .iter()
         .map(|(row, _)| NewRun {

@@ -343,39 +343,41 @@ pub async fn claim(
     Ok(Ok(ids))
 }
 
-/// Runs left `running` by a process that is gone: marked interrupted; the containers they
-/// had stopped come back, to be started again.
+/// Runs whose process is gone: those left `running` are marked interrupted. Back come the
+/// runs (of any status) that still list containers they stopped and did not start again,
+/// so the caller starts them (and then clears the list).
 pub async fn mark_interrupted(
     pool: &SqlitePool,
     is_alive: impl Fn(i64) -> bool,
-) -> Result<Vec<ContainerRef>, AppError> {
+) -> Result<Vec<(i64, Vec<ContainerRef>)>, AppError> {
     let mut transaction = begin_immediate(pool).await?;
-    let going: Vec<(i64, i64, String)> =
-        sqlx::query_as("SELECT id, pid, stopped FROM backup_runs WHERE status = 'running'")
-            .fetch_all(&mut *transaction)
-            .await?;
-    let mut stopped = Vec::new();
-    for (id, pid, containers) in going {
+    let open: Vec<(i64, i64, String, String)> = sqlx::query_as(
+        "SELECT id, pid, status, stopped FROM backup_runs WHERE status = 'running' OR stopped != '[]'",
+    )
+    .fetch_all(&mut *transaction)
+    .await?;
+    let mut left_stopped = Vec::new();
+    for (id, pid, status, containers) in open {
         if is_alive(pid) {
             continue;
         }
-        sqlx::query(
-            "UPDATE backup_runs SET status = 'interrupted', finished_at = ?, stopped = '[]', \
-             message = 'caretaker stopped before this run finished.' WHERE id = ?",
-        )
-        .bind(millis(Utc::now()))
-        .bind(id)
-        .execute(&mut *transaction)
-        .await?;
+        if status == "running" {
+            sqlx::query(
+                "UPDATE backup_runs SET status = 'interrupted', finished_at = ?, \
+                 message = 'caretaker stopped before this run finished.' WHERE id = ?",
+            )
+            .bind(millis(Utc::now()))
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?;
+        }
         let containers: Vec<ContainerRef> = serde_json::from_str(&containers).unwrap_or_default();
-        for container in containers {
-            if !stopped.contains(&container) {
-                stopped.push(container);
-            }
+        if !containers.is_empty() {
+            left_stopped.push((id, containers));
         }
     }
     transaction.commit().await?;
-    Ok(stopped)
+    Ok(left_stopped)
 }
 
 /// Notes which containers the runs stopped (and, with an empty list, that they are back).

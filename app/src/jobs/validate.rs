@@ -72,6 +72,8 @@ pub fn parse_form(
         }
     };
     let timeout_secs = match form.timeout.trim() {
+        // A backup, check or drill takes as long as the data needs.
+        "" if form.kind == "backup" => 6 * 3600,
         "" => 60,
         text => parse_duration("Time limit", text)?,
     };
