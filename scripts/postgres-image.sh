@@ -9,7 +9,11 @@ IMAGE="caretaker-test/postgres:15"
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
   exit 0
 fi
-command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
+# scripts/test installs debootstrap with the other packages; this covers a run by hand.
+if ! command -v debootstrap >/dev/null; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
+fi
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
 debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
