@@ -94,7 +94,12 @@ for (const javaScriptEnabled of [true, false]) {
       assert.match(await row.innerText(), /2 \/ 0/, 'two new files, none changed');
       await page.getByText('last good').first().waitFor();
 
-      // Browse the snapshot down to the file, and restore it into a new directory.
+      // Browse the snapshot down to the file, and restore it into a new directory. The
+      // task may still be applying retention: wait for it to end and for the snapshot.
+      await eventually(page, page.locator('section.task[data-status="succeeded"]'), javaScriptEnabled);
+      if (javaScriptEnabled) await page.reload();
+      await eventually(page, page.locator('table.snapshots tbody tr a'), javaScriptEnabled);
+      await hydrated(page, javaScriptEnabled);
       await page.locator('table.snapshots tbody tr a').first().click();
       await page.waitForURL((address) => address.searchParams.has('snapshot'));
       await hydrated(page, javaScriptEnabled);
