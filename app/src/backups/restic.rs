@@ -80,8 +80,15 @@ impl Repository {
 
     /// `restic snapshots --json`, oldest first.
     pub async fn snapshots(&self) -> Result<Vec<Snapshot>, AppError> {
+        self.list_snapshots(&[]).await
+    }
+
+    /// `restic snapshots --json` with `filters` (such as `--tag a,b`).
+    async fn list_snapshots(&self, filters: &[&str]) -> Result<Vec<Snapshot>, AppError> {
         // --no-lock: listing needs no lock, and a page must not wait for a check or prune.
-        let finished = self.run(&["snapshots", "--json", "--no-lock"]).await?;
+        let mut args = vec!["snapshots", "--json", "--no-lock"];
+        args.extend_from_slice(filters);
+        let finished = self.run(&args).await?;
         if finished.code != Some(0) {
             return Err(self.failure("list the snapshots", &finished));
         }
@@ -534,20 +541,7 @@ impl Repository {
     /// The snapshots that carry every tag in `tags`.
     pub async fn snapshots_tagged(&self, tags: &[String]) -> Result<Vec<Snapshot>, AppError> {
         let joined = tags.join(",");
-        let finished = self
-            .run(&["snapshots", "--json", "--no-lock", "--tag", &joined])
-            .await?;
-        if finished.code != Some(0) {
-            return Err(self.failure("list the snapshots", &finished));
-        }
-        let listed: Option<Vec<Snapshot>> = serde_json::from_str(finished.stdout.trim())
-            .map_err(|error| {
-                AppError::EngineUnavailable(format!(
-                    "restic listed the snapshots of {} in a form caretaker does not read ({error}).",
-                    self.location
-                ))
-            })?;
-        Ok(listed.unwrap_or_default())
+        self.list_snapshots(&["--tag", &joined]).await
     }
 
     /// `forget --prune` by the retention, per source (snapshots grouped by paths and tags)
