@@ -17,6 +17,7 @@ pub mod containers;
 pub mod core;
 pub mod jobs;
 pub mod models;
+pub mod monitors;
 pub mod overview;
 pub mod services;
 pub mod tasks;

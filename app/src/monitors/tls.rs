@@ -1,0 +1,1 @@
+//! TLS certificate checks (being written).
