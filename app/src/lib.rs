@@ -70,6 +70,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/backups") view=backups::pages::BackupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/backups/plans/new") view=backups::plan_pages::NewPlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/backups/plans/:id") view=backups::plan_pages::PlanPage ssr=SsrMode::Async/>
+                    <Route path=path!("/monitors") view=monitors::pages::MonitorsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/monitors/new") view=monitors::pages::NewMonitorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/monitors/:id") view=monitors::pages::MonitorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/status") view=monitors::status::StatusPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs") view=jobs::pages::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/new") view=jobs::pages::NewJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=jobs::pages::JobPage ssr=SsrMode::Async/>

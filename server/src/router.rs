@@ -63,6 +63,11 @@ fn routes(state: AppState) -> Router {
         .route("/auth/link", post(app::auth::routes::link_login))
         .route("/auth/logout", post(app::auth::routes::logout))
         .route("/audit/export", get(app::audit::routes::export))
+        .route("/status.json", get(app::monitors::status::routes::status_json))
+        .route(
+            "/status/badge/{file}",
+            get(app::monitors::status::routes::badge),
+        )
         // Pages, and every #[server] function under /api.
         .leptos_routes_with_context(&state, pages, context.clone(), render)
         // Static files of the site (wasm, js, css, public/), else the not-found page.

@@ -174,6 +174,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     watch_docker_hosts(&state);
     // Jobs: runs missed while caretaker was down, startup jobs, then the timetable.
     app::jobs::service::start(&state).await?;
+    // Monitors: each on its interval, until the process ends.
+    tokio::spawn(app::monitors::runner::supervise(state.clone()));
     let scheduler = state.scheduler.clone();
     tokio::spawn(scheduler.clone().run());
     // Requests in flight may finish, but not forever: a task's event stream stays open as

@@ -39,6 +39,7 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
         crate::models::stack::ACCESS,
         crate::jobs::api::ACCESS,
         crate::backups::api::ACCESS,
+        crate::monitors::api::ACCESS,
         crate::tasks::api::ACCESS,
         crate::auth::api::ACCESS,
         crate::audit::api::ACCESS,
@@ -48,8 +49,19 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
 
 /// The access a request needs, from its path alone.
 pub fn required_access(path: &str) -> Access {
-    const PUBLIC_EXACT: &[&str] = &["/healthz", "/readyz", "/login", "/favicon.svg"];
-    if PUBLIC_EXACT.contains(&path) || path.starts_with("/auth/") || path.starts_with("/pkg/") {
+    const PUBLIC_EXACT: &[&str] = &[
+        "/healthz",
+        "/readyz",
+        "/login",
+        "/favicon.svg",
+        "/status",
+        "/status.json",
+    ];
+    if PUBLIC_EXACT.contains(&path)
+        || path.starts_with("/auth/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/status/badge/")
+    {
         return Access::Public;
     }
     let is_stream = (path.starts_with("/api/tasks/") && path.ends_with("/events"))

@@ -787,3 +787,74 @@ pub async fn plan_names(state: &AppState) -> Result<Vec<(i64, String)>, AppError
         .map(|plan| (plan.id, plan.spec.name))
         .collect())
 }
+
+/// How fresh a plan's backups are, for its backup-freshness monitor.
+pub struct Freshness {
+    /// What is fine, in a sentence.
+    pub summary: String,
+    /// What needs attention: stale or missing copies, a failed check or drill.
+    pub problems: Vec<String>,
+    /// The oldest of the copies' last good backups (the status page shows it).
+    pub oldest_good: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn freshness(
+    state: &AppState,
+    plan_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Freshness, AppError> {
+    let plan = plan_record(state, plan_id).await?;
+    let rows = store::list(&state.db).await?;
+    let name = plan.spec.name.clone();
+    let summary = summary(state, &rows, plan).await?;
+    let limit = chrono::Duration::hours(super::STALE_AFTER_HOURS);
+    let mut problems = Vec::new();
+    for copy in &summary.copies {
+        match copy.last_good {
+            None => problems.push(format!(
+                "The copy on {} has no good backup yet.",
+                copy.repository
+            )),
+            Some(at) if now - at > limit => problems.push(format!(
+                "The copy on {} was last backed up {} hours ago (more than {} hours).",
+                copy.repository,
+                (now - at).num_hours(),
+                super::STALE_AFTER_HOURS
+            )),
+            Some(_) => {}
+        }
+    }
+    if summary.copies.is_empty() {
+        problems.push(format!("The plan {name} has no repository."));
+    }
+    let runs = store::runs(&state.db, plan_id, 50).await?;
+    for work in [Work::Check, Work::Drill] {
+        let last = runs
+            .iter()
+            .map(|(_, run)| run)
+            .find(|run| run.work == work && run.status != BackupStatus::Running);
+        if let Some(run) = last.filter(|run| run.status != BackupStatus::Succeeded) {
+            problems.push(format!(
+                "The last {} {}: {}",
+                work.verb(),
+                run.status.as_str(),
+                run.message
+            ));
+        }
+    }
+    let oldest_good = summary
+        .copies
+        .iter()
+        .map(|copy| copy.last_good)
+        .collect::<Option<Vec<_>>>()
+        .and_then(|goods| goods.into_iter().min());
+    Ok(Freshness {
+        summary: format!(
+            "Every copy of {name} ({}) has a good backup from the last {} hours.",
+            summary.copies.len(),
+            super::STALE_AFTER_HOURS
+        ),
+        problems,
+        oldest_good,
+    })
+}

@@ -37,6 +37,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Login settings, the GitHub client, session store and rate limits.
     pub auth: Arc<Auth>,
+    /// The monitors' HTTP clients, trusted roots, result writer and runner control.
+    pub monitors: Arc<crate::monitors::runner::Monitors>,
 }
 
 impl AppState {
@@ -57,6 +59,10 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             scheduler: Arc::new(Scheduler::new(Arc::new(SystemClock))),
             jobs: Arc::default(),
+            monitors: Arc::new(
+                crate::monitors::runner::Monitors::new()
+                    .expect("the monitors' HTTP client builds with fixed settings"),
+            ),
             leptos_options,
         }
     }

@@ -766,3 +766,40 @@ fn form_of(spec: &JobSpec) -> JobForm {
     }
     form
 }
+
+/// A job's heartbeat, for its monitor: `Ok(sentence)` when its newest run succeeded
+/// within `within_minutes` and nothing was missed, else `Err(what is wrong)`.
+pub async fn heartbeat(
+    state: &AppState,
+    id: i64,
+    within_minutes: u32,
+    now: DateTime<Utc>,
+) -> Result<Result<String, String>, AppError> {
+    let job = get(state, id).await?;
+    let runs = store::runs(&state.db, id, 20).await?;
+    let name = &job.spec.name;
+    match health(&job, runs.first(), now) {
+        JobHealth::Failing(why) | JobHealth::Missed(why) => {
+            return Ok(Err(format!("The job {name} {why}.")))
+        }
+        JobHealth::Paused => return Ok(Err(format!("The job {name} is paused."))),
+        JobHealth::Fine => {}
+    }
+    let last_success = runs
+        .iter()
+        .filter(|run| run.status == RunStatus::Succeeded)
+        .filter_map(|run| run.finished_at)
+        .max();
+    let limit = chrono::Duration::minutes(i64::from(within_minutes));
+    Ok(match last_success {
+        Some(at) if now - at <= limit => Ok(format!(
+            "The job {name} last succeeded {} minutes ago.",
+            (now - at).num_minutes()
+        )),
+        Some(at) => Err(format!(
+            "The job {name} last succeeded {} minutes ago, more than the {within_minutes} expected.",
+            (now - at).num_minutes()
+        )),
+        None => Err(format!("The job {name} has not succeeded yet.")),
+    })
+}

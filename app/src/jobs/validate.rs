@@ -170,44 +170,7 @@ fn http_action(form: &JobForm) -> Result<JobAction, AppError> {
             "URL: write the whole address with http:// or https://, for example http://127.0.0.1:5000/update-forecast.",
         ));
     }
-    let mut headers = Vec::new();
-    let mut secret_headers = Vec::new();
-    for (index, line) in form.headers.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(AppError::invalid(format!(
-                "Headers, line {}: write Name: value, for example Authorization: Bearer …",
-                index + 1
-            )));
-        };
-        let name = name.trim();
-        let token = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
-        if !token {
-            return Err(AppError::invalid(format!(
-                "Headers, line {}: “{name}” is not a header name.",
-                index + 1
-            )));
-        }
-        let value = value.trim();
-        if value.chars().any(|c| c.is_control() && c != '\t') {
-            return Err(AppError::invalid(format!(
-                "Headers, line {}: the value may not contain control characters.",
-                index + 1
-            )));
-        }
-        if crate::containers::looks_secret(&name.to_ascii_uppercase()) {
-            // An empty value on edit keeps the stored one (the service checks there is one).
-            secret_headers.push((name.to_owned(), value.to_owned()));
-        } else {
-            headers.push((name.to_owned(), value.to_owned()));
-        }
-    }
+    let (headers, secret_headers) = headers(&form.headers)?;
     let expected_status = match form.expected_status.trim() {
         "" => None,
         text => Some(
@@ -258,6 +221,50 @@ fn exec_action(form: &JobForm) -> Result<JobAction, AppError> {
         container,
         command,
     })
+}
+
+/// Parses `Name: value` lines into plain headers and secret ones (names that look like
+/// they carry credentials: their values get sealed by the caller). An empty secret value
+/// on edit keeps the stored one (the caller checks there is one).
+pub fn headers(text: &str) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AppError> {
+    let mut headers = Vec::new();
+    let mut secret_headers = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(AppError::invalid(format!(
+                "Headers, line {}: write Name: value, for example Authorization: Bearer …",
+                index + 1
+            )));
+        };
+        let name = name.trim();
+        let token = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+        if !token {
+            return Err(AppError::invalid(format!(
+                "Headers, line {}: “{name}” is not a header name.",
+                index + 1
+            )));
+        }
+        let value = value.trim();
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(AppError::invalid(format!(
+                "Headers, line {}: the value may not contain control characters.",
+                index + 1
+            )));
+        }
+        if crate::containers::looks_secret(&name.to_ascii_uppercase()) {
+            secret_headers.push((name.to_owned(), value.to_owned()));
+        } else {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+    }
+    Ok((headers, secret_headers))
 }
 
 #[cfg(test)]
@@ -402,3 +409,4 @@ mod tests {
         }
     }
 }
+

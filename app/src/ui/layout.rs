@@ -15,6 +15,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/containers", "Containers", Role::Viewer),
     ("/models", "Models", Role::Viewer),
     ("/backups", "Backups", Role::Viewer),
+    ("/monitors", "Monitors", Role::Viewer),
     ("/jobs", "Jobs", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
     ("/users", "Users", Role::Admin),
