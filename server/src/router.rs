@@ -63,7 +63,10 @@ fn routes(state: AppState) -> Router {
         .route("/auth/link", post(app::auth::routes::link_login))
         .route("/auth/logout", post(app::auth::routes::logout))
         .route("/audit/export", get(app::audit::routes::export))
-        .route("/status.json", get(app::monitors::status::routes::status_json))
+        .route(
+            "/status.json",
+            get(app::monitors::status::routes::status_json),
+        )
         .route(
             "/status/badge/{file}",
             get(app::monitors::status::routes::badge),

@@ -780,7 +780,10 @@ pub async fn heartbeat(
     let name = &job.spec.name;
     match health(&job, runs.first(), now) {
         JobHealth::Failing(why) | JobHealth::Missed(why) => {
-            return Ok(Err(format!("The job {name} {why}.")))
+            return Ok(Err(format!(
+                "The job {name} {}.",
+                why.trim_end_matches('.')
+            )))
         }
         JobHealth::Paused => return Ok(Err(format!("The job {name} is paused."))),
         JobHealth::Fine => {}

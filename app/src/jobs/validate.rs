@@ -223,10 +223,13 @@ fn exec_action(form: &JobForm) -> Result<JobAction, AppError> {
     })
 }
 
+/// Header names and values.
+pub type Headers = Vec<(String, String)>;
+
 /// Parses `Name: value` lines into plain headers and secret ones (names that look like
 /// they carry credentials: their values get sealed by the caller). An empty secret value
 /// on edit keeps the stored one (the caller checks there is one).
-pub fn headers(text: &str) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AppError> {
+pub fn headers(text: &str) -> Result<(Headers, Headers), AppError> {
     let mut headers = Vec::new();
     let mut secret_headers = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -409,4 +412,3 @@ mod tests {
         }
     }
 }
-

@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::{ChannelForm, MaintenanceForm, MonitorForm, MonitorView, MonitorsOverview, PublicStatus};
+use super::{
+    ChannelForm, MaintenanceForm, MonitorForm, MonitorView, MonitorsOverview, PublicStatus,
+};
 use crate::core::error::AppError;
 
 #[server(prefix = "/api", endpoint = "monitors/overview")]

@@ -62,7 +62,11 @@ fn check_parsed(url: &Url, allow_link_local: bool) -> Result<(), String> {
 }
 
 /// Resolves `host` and keeps the addresses a monitor may reach; an error says why none.
-pub async fn resolve(host: &str, port: u16, allow_link_local: bool) -> Result<Vec<SocketAddr>, String> {
+pub async fn resolve(
+    host: &str,
+    port: u16,
+    allow_link_local: bool,
+) -> Result<Vec<SocketAddr>, String> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let found: Vec<SocketAddr> = match tokio::net::lookup_host((host, port)).await {
         Ok(found) => found.collect(),
@@ -175,7 +179,13 @@ mod tests {
         }
         assert!(refused("169.254.169.254".parse().unwrap(), true).is_some());
         assert!(refused("169.254.1.1".parse().unwrap(), true).is_none());
-        for address in ["127.0.0.1", "10.0.0.5", "192.168.1.1", "::1", "93.184.216.34"] {
+        for address in [
+            "127.0.0.1",
+            "10.0.0.5",
+            "192.168.1.1",
+            "::1",
+            "93.184.216.34",
+        ] {
             assert_eq!(refused(address.parse().unwrap(), false), None, "{address}");
         }
     }

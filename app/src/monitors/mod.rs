@@ -16,18 +16,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod api;
-pub mod pages;
-pub mod status;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
 pub mod notify;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod probe;
 #[cfg(feature = "ssr")]
 pub mod runner;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod status;
 #[cfg(feature = "ssr")]
 mod store;
 #[cfg(feature = "ssr")]

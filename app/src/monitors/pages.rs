@@ -81,7 +81,10 @@ fn Overview(
         maintenance,
         can_edit,
     } = overview;
-    let choices: Vec<(i64, String)> = monitors.iter().map(|monitor| (monitor.id, monitor.name.clone())).collect();
+    let choices: Vec<(i64, String)> = monitors
+        .iter()
+        .map(|monitor| (monitor.id, monitor.name.clone()))
+        .collect();
     view! {
         <MonitorTable monitors can_edit pause/>
         <section class="card" aria-labelledby="incidents-title">
@@ -104,8 +107,13 @@ fn state_badge(state: MonitorState, paused: bool) -> impl IntoView {
 }
 
 #[component]
-fn MonitorTable(monitors: Vec<MonitorSummary>, can_edit: bool, pause: ServerAction<PauseMonitor>) -> impl IntoView {
-    let new_link = can_edit.then(|| view! { <p><a class="button" href=href("/monitors/new")>"New monitor"</a></p> });
+fn MonitorTable(
+    monitors: Vec<MonitorSummary>,
+    can_edit: bool,
+    pause: ServerAction<PauseMonitor>,
+) -> impl IntoView {
+    let new_link = can_edit
+        .then(|| view! { <p><a class="button" href=href("/monitors/new")>"New monitor"</a></p> });
     if monitors.is_empty() {
         return view! {
             <p class="empty">"No monitors yet. Add one for each thing you would want to hear about when it breaks: your site's URL, a database port, the Ollama server, a certificate, last night's backup."</p>
@@ -334,8 +342,13 @@ fn MaintenanceWindows(
     let zone = RwSignal::new("UTC".to_owned());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
-        if let Some(found) = js_sys::Reflect::get(&options, &"timeZone".into()).ok().and_then(|value| value.as_string()) {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        if let Some(found) = js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|value| value.as_string())
+        {
             zone.set(found);
         }
     });
@@ -519,11 +532,20 @@ pub fn MonitorPage() -> impl IntoView {
     let delete = ServerAction::<DeleteMonitor>::new();
     let saved = successes(update);
     let monitor = Resource::new(
-        move || (id(), saved.get(), check.version().get(), pause.version().get()),
+        move || {
+            (
+                id(),
+                saved.get(),
+                check.version().get(),
+                pause.version().get(),
+            )
+        },
         |(id, ..)| async move {
             match id {
                 Some(id) => get_monitor(id).await,
-                None => Err(crate::core::error::AppError::not_found("There is no such monitor.")),
+                None => Err(crate::core::error::AppError::not_found(
+                    "There is no such monitor.",
+                )),
             }
         },
     );

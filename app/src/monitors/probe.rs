@@ -73,7 +73,19 @@ pub async fn check(state: &AppState, spec: &MonitorSpec, now: DateTime<Utc>) -> 
                 port,
                 server_name,
                 warn_days,
-            } => tls(probes, host, *port, server_name, *warn_days, allow, timeout, now).await,
+            } => {
+                tls(
+                    probes,
+                    host,
+                    *port,
+                    server_name,
+                    *warn_days,
+                    allow,
+                    timeout,
+                    now,
+                )
+                .await
+            }
             Target::BackupFreshness { plan_id, .. } => backup(state, *plan_id, now).await,
             Target::JobHeartbeat {
                 job_id,
@@ -132,13 +144,18 @@ async fn http(state: &AppState, probes: &Probes, spec: &MonitorSpec, timeout: Du
     let started = Instant::now();
     let response = match request.send().await {
         Ok(response) => response,
-        Err(error) => return Outcome::down(request_error(&error, timeout), Some(started.elapsed())),
+        Err(error) => {
+            return Outcome::down(request_error(&error, timeout), Some(started.elapsed()))
+        }
     };
     let latency = started.elapsed();
     let status = response.status();
     let accepted = super::validate::statuses(expected_status).unwrap_or_default();
     let code = status.as_u16();
-    if !accepted.iter().any(|(low, high)| (*low..=*high).contains(&code)) {
+    if !accepted
+        .iter()
+        .any(|(low, high)| (*low..=*high).contains(&code))
+    {
         return Outcome::down(
             format!("It answered {status}, not {expected_status}."),
             Some(latency),
@@ -161,10 +178,22 @@ async fn http(state: &AppState, probes: &Probes, spec: &MonitorSpec, timeout: Du
     }
     let found = String::from_utf8_lossy(&body).contains(keyword.as_str());
     match (found, keyword_absent) {
-        (true, false) => Outcome::up(format!("It answered {status} with “{keyword}”."), Some(latency)),
-        (false, true) => Outcome::up(format!("It answered {status} without “{keyword}”."), Some(latency)),
-        (false, false) => Outcome::down(format!("The answer does not contain “{keyword}”."), Some(latency)),
-        (true, true) => Outcome::down(format!("The answer contains “{keyword}”, which should be absent."), Some(latency)),
+        (true, false) => Outcome::up(
+            format!("It answered {status} with “{keyword}”."),
+            Some(latency),
+        ),
+        (false, true) => Outcome::up(
+            format!("It answered {status} without “{keyword}”."),
+            Some(latency),
+        ),
+        (false, false) => Outcome::down(
+            format!("The answer does not contain “{keyword}”."),
+            Some(latency),
+        ),
+        (true, true) => Outcome::down(
+            format!("The answer contains “{keyword}”, which should be absent."),
+            Some(latency),
+        ),
     }
 }
 
@@ -202,9 +231,16 @@ async fn tcp(host: &str, port: u16, allow: bool, timeout: Duration) -> Outcome {
     let mut last_error = String::new();
     for address in addresses {
         match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await {
-            Ok(Ok(_)) => return Outcome::up(format!("{address} accepts connections."), Some(started.elapsed())),
+            Ok(Ok(_)) => {
+                return Outcome::up(
+                    format!("{address} accepts connections."),
+                    Some(started.elapsed()),
+                )
+            }
             Ok(Err(error)) => last_error = format!("{address} refused the connection ({error})."),
-            Err(_) => last_error = format!("{address} did not answer within {} s.", timeout.as_secs()),
+            Err(_) => {
+                last_error = format!("{address} did not answer within {} s.", timeout.as_secs())
+            }
         }
     }
     Outcome::down(last_error, Some(started.elapsed()))
@@ -220,7 +256,10 @@ async fn container_state(state: &AppState, host: &str, container: &str) -> Outco
         .engine
         .call(|client| async move {
             client
-                .inspect_container(&name, None::<bollard::query_parameters::InspectContainerOptions>)
+                .inspect_container(
+                    &name,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
                 .await
         })
         .await;
@@ -230,7 +269,10 @@ async fn container_state(state: &AppState, host: &str, container: &str) -> Outco
         Err(error) => return Outcome::down(error.to_string(), latency),
     };
     let Some(container_state) = inspected.state else {
-        return Outcome::down(format!("Docker did not say whether {container} runs."), latency);
+        return Outcome::down(
+            format!("Docker did not say whether {container} runs."),
+            latency,
+        );
     };
     if container_state.running != Some(true) {
         let status = container_state
@@ -247,12 +289,14 @@ async fn container_state(state: &AppState, host: &str, container: &str) -> Outco
         Some(bollard::models::HealthStatusEnum::HEALTHY) => {
             Outcome::up(format!("{container} runs and is healthy."), latency)
         }
-        Some(bollard::models::HealthStatusEnum::UNHEALTHY) => {
-            Outcome::down(format!("{container} runs but its health check fails."), latency)
-        }
-        Some(bollard::models::HealthStatusEnum::STARTING) => {
-            Outcome::down(format!("{container} runs; its health check has not passed yet."), latency)
-        }
+        Some(bollard::models::HealthStatusEnum::UNHEALTHY) => Outcome::down(
+            format!("{container} runs but its health check fails."),
+            latency,
+        ),
+        Some(bollard::models::HealthStatusEnum::STARTING) => Outcome::down(
+            format!("{container} runs; its health check has not passed yet."),
+            latency,
+        ),
         _ => Outcome::up(format!("{container} runs."), latency),
     }
 }
@@ -263,7 +307,13 @@ async fn ollama(probes: &Probes, url: &str, allow: bool, timeout: Duration) -> O
         Err(why) => return Outcome::down(why, None),
     };
     let started = Instant::now();
-    let answer = probes.http.get(true, allow).get(url).timeout(timeout).send().await;
+    let answer = probes
+        .http
+        .get(true, allow)
+        .get(url)
+        .timeout(timeout)
+        .send()
+        .await;
     let latency = Some(started.elapsed());
     let response = match answer {
         Ok(response) => response,
@@ -271,7 +321,10 @@ async fn ollama(probes: &Probes, url: &str, allow: bool, timeout: Duration) -> O
     };
     if !response.status().is_success() {
         return Outcome::down(
-            format!("GET /api/version answered {}; is this an Ollama server?", response.status()),
+            format!(
+                "GET /api/version answered {}; is this an Ollama server?",
+                response.status()
+            ),
             latency,
         );
     }
@@ -303,7 +356,11 @@ async fn tls(
         Ok(addresses) => addresses[0],
         Err(why) => return Outcome::down(why, None),
     };
-    let name = if server_name.is_empty() { host } else { server_name };
+    let name = if server_name.is_empty() {
+        host
+    } else {
+        server_name
+    };
     let roots = probes
         .roots
         .read()
@@ -319,7 +376,10 @@ async fn tls(
     let mut outcome = match report.problem_sentence() {
         Some(problem) => Outcome::down(problem, latency),
         None if report.days_left <= i64::from(warn_days) => Outcome::down(
-            format!("{} That is within the {warn_days} days warned about.", report.summary()),
+            format!(
+                "{} That is within the {warn_days} days warned about.",
+                report.summary()
+            ),
             latency,
         ),
         None => Outcome::up(report.summary(), latency),

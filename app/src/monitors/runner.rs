@@ -80,11 +80,19 @@ impl Monitors {
                 .copied()
                 .unwrap_or(0)
         };
-        (samples.len(), at(0.5), at(0.99), samples.last().copied().unwrap_or(0))
+        (
+            samples.len(),
+            at(0.5),
+            at(0.99),
+            samples.last().copied().unwrap_or(0),
+        )
     }
 
     pub fn clear_lateness(&self) {
-        self.lateness.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.lateness
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     fn note_lateness(&self, late: Duration) {
@@ -198,8 +206,10 @@ pub async fn supervise(state: AppState) {
     loop {
         match store::list(&state.db).await {
             Ok(monitors) => {
-                let active: Vec<MonitorRecord> =
-                    monitors.into_iter().filter(|monitor| !monitor.paused).collect();
+                let active: Vec<MonitorRecord> = monitors
+                    .into_iter()
+                    .filter(|monitor| !monitor.paused)
+                    .collect();
                 running.retain(|id, (version, task)| {
                     let current = active.iter().find(|monitor| monitor.id == *id);
                     let keep = current.is_some_and(|monitor| monitor.updated_at == *version);
@@ -272,6 +282,9 @@ mod tests {
             seconds[at.as_secs() as usize] += 1;
         }
         // 2,000 monitors over 60 seconds: about 33 a second, none crowded.
-        assert!(seconds.iter().all(|count| (15..=60).contains(count)), "{seconds:?}");
+        assert!(
+            seconds.iter().all(|count| (15..=60).contains(count)),
+            "{seconds:?}"
+        );
     }
 }

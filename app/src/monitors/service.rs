@@ -78,7 +78,10 @@ pub async fn view(state: &AppState, id: i64) -> Result<MonitorView, AppError> {
     let results = store::results(&state.db, id, now - chrono::Duration::hours(24)).await?;
     let days = store::days(&state.db, id, now - chrono::Duration::days(90)).await?;
     let name = monitor.name.clone();
-    let latencies: Vec<i64> = results.iter().filter_map(|(_, _, latency)| *latency).collect();
+    let latencies: Vec<i64> = results
+        .iter()
+        .filter_map(|(_, _, latency)| *latency)
+        .collect();
     let response_chart = time_series_svg(
         &format!("Response time of {name}, last 24 hours"),
         &match latencies.iter().max() {
@@ -226,7 +229,11 @@ async fn definition(
                 .into_iter()
                 .find(|(id, _)| id == plan_id)
                 .map(|(_, name)| name)
-                .ok_or_else(|| AppError::invalid("Backup plan: that plan does not exist any more; choose another."))?;
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "Backup plan: that plan does not exist any more; choose another.",
+                    )
+                })?;
         }
         Target::JobHeartbeat { job_id, job, .. } => {
             *job = crate::jobs::service::list(state)
@@ -234,7 +241,9 @@ async fn definition(
                 .into_iter()
                 .find(|summary| summary.id == *job_id)
                 .map(|summary| summary.name)
-                .ok_or_else(|| AppError::invalid("Job: that job does not exist any more; choose another."))?;
+                .ok_or_else(|| {
+                    AppError::invalid("Job: that job does not exist any more; choose another.")
+                })?;
         }
         Target::Http { secret_headers, .. } => {
             let kept = match stored.map(|stored| &stored.spec.target) {
@@ -275,13 +284,29 @@ pub async fn create(state: &AppState, actor: &Actor, form: &MonitorForm) -> Resu
         state.scheduler.now(),
     )
     .await?
-    .ok_or_else(|| AppError::Conflict(format!("A monitor named {} exists already.", parsed.name)))?;
+    .ok_or_else(|| {
+        AppError::Conflict(format!("A monitor named {} exists already.", parsed.name))
+    })?;
     state.monitors.reload();
-    record(&state.db, actor, AREA, "create", &parsed.name, Outcome::Ok, &parsed.spec.target.describe()).await;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "create",
+        &parsed.name,
+        Outcome::Ok,
+        &parsed.spec.target.describe(),
+    )
+    .await;
     Ok(id)
 }
 
-pub async fn update(state: &AppState, actor: &Actor, id: i64, form: &MonitorForm) -> Result<(), AppError> {
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    form: &MonitorForm,
+) -> Result<(), AppError> {
     let stored = get(state, id).await?;
     let parsed = definition(state, form, Some(&stored)).await?;
     let definition = Definition {
@@ -291,10 +316,22 @@ pub async fn update(state: &AppState, actor: &Actor, id: i64, form: &MonitorForm
         public_name: &parsed.public_name,
     };
     if !store::update(&state.db, id, &definition, state.scheduler.now()).await? {
-        return Err(AppError::Conflict(format!("Another monitor is named {}.", parsed.name)));
+        return Err(AppError::Conflict(format!(
+            "Another monitor is named {}.",
+            parsed.name
+        )));
     }
     state.monitors.reload();
-    record(&state.db, actor, AREA, "edit", &parsed.name, Outcome::Ok, &parsed.spec.target.describe()).await;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "edit",
+        &parsed.name,
+        Outcome::Ok,
+        &parsed.spec.target.describe(),
+    )
+    .await;
     Ok(())
 }
 
@@ -307,12 +344,26 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
     Ok(())
 }
 
-pub async fn set_paused(state: &AppState, actor: &Actor, id: i64, paused: bool) -> Result<(), AppError> {
+pub async fn set_paused(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    paused: bool,
+) -> Result<(), AppError> {
     let monitor = get(state, id).await?;
     store::set_paused(&state.db, id, paused, state.scheduler.now()).await?;
     state.monitors.reload();
     let action = if paused { "pause" } else { "resume" };
-    record(&state.db, actor, AREA, action, &monitor.name, Outcome::Ok, "").await;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        action,
+        &monitor.name,
+        Outcome::Ok,
+        "",
+    )
+    .await;
     Ok(())
 }
 
@@ -339,14 +390,19 @@ pub async fn announce(state: AppState, changes: Vec<Change>) {
         }
         let notice = Notice {
             monitor: change.monitor.clone(),
-            kind: if change.down { NoticeKind::Down } else { NoticeKind::Up },
+            kind: if change.down {
+                NoticeKind::Down
+            } else {
+                NoticeKind::Up
+            },
             at: change.at,
             detail: change.cause.clone(),
             down_since: Some(change.down_since),
             link: None,
         };
         for (channel_id, channel_name, config) in &channels {
-            match store::claim_notice(&state.db, change.incident_id, *channel_id, change.down).await {
+            match store::claim_notice(&state.db, change.incident_id, *channel_id, change.down).await
+            {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(error) => {
@@ -354,13 +410,25 @@ pub async fn announce(state: AppState, changes: Vec<Change>) {
                     continue;
                 }
             }
-            let sent = notify::send(state.monitors.probes.http.get(false, false), config, &notice).await;
+            let sent = notify::send(
+                state.monitors.probes.http.get(false, false),
+                config,
+                &notice,
+            )
+            .await;
             if let Err(error) = &sent {
                 tracing::warn!(channel = %channel_name, monitor = %change.monitor, %error, "a notice was not delivered");
             }
             let error = sent.err();
-            if let Err(error) =
-                store::finish_notice(&state.db, change.incident_id, *channel_id, change.down, error.as_deref(), state.scheduler.now()).await
+            if let Err(error) = store::finish_notice(
+                &state.db,
+                change.incident_id,
+                *channel_id,
+                change.down,
+                error.as_deref(),
+                state.scheduler.now(),
+            )
+            .await
             {
                 tracing::error!(%error, "a notice's delivery could not be recorded");
             }
@@ -377,20 +445,41 @@ async fn channel_configs(state: &AppState) -> Result<Vec<(i64, String, ChannelCo
             .and_then(|plain| serde_json::from_str(&plain).map_err(AppError::internal))
         {
             Ok(config) => configs.push((id, name, config)),
-            Err(error) => tracing::error!(channel = %name, %error, "a channel's settings cannot be read"),
+            Err(error) => {
+                tracing::error!(channel = %name, %error, "a channel's settings cannot be read")
+            }
         }
     }
     Ok(configs)
 }
 
-pub async fn add_channel(state: &AppState, actor: &Actor, form: &ChannelForm) -> Result<i64, AppError> {
+pub async fn add_channel(
+    state: &AppState,
+    actor: &Actor,
+    form: &ChannelForm,
+) -> Result<i64, AppError> {
     let (name, config) = validate::channel(form)?;
     let plain = serde_json::to_string(&config).map_err(AppError::internal)?;
     let summary = config.describe();
-    let id = store::insert_channel(&state.db, &name, &state.secrets.seal(&plain), &summary, state.scheduler.now())
-        .await?
-        .ok_or_else(|| AppError::Conflict(format!("A channel named {name} exists already.")))?;
-    record(&state.db, actor, AREA, "add channel", &name, Outcome::Ok, &summary).await;
+    let id = store::insert_channel(
+        &state.db,
+        &name,
+        &state.secrets.seal(&plain),
+        &summary,
+        state.scheduler.now(),
+    )
+    .await?
+    .ok_or_else(|| AppError::Conflict(format!("A channel named {name} exists already.")))?;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "add channel",
+        &name,
+        Outcome::Ok,
+        &summary,
+    )
+    .await;
     Ok(id)
 }
 
@@ -398,7 +487,16 @@ pub async fn remove_channel(state: &AppState, actor: &Actor, id: i64) -> Result<
     let name = store::delete_channel(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("This channel was already removed."))?;
-    record(&state.db, actor, AREA, "remove channel", &name, Outcome::Ok, "").await;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "remove channel",
+        &name,
+        Outcome::Ok,
+        "",
+    )
+    .await;
     Ok(())
 }
 
@@ -417,17 +515,46 @@ pub async fn test_channel(state: &AppState, actor: &Actor, id: i64) -> Result<St
         down_since: None,
         link: None,
     };
-    let sent = notify::send(state.monitors.probes.http.get(false, false), &config, &notice).await;
-    let outcome = if sent.is_ok() { Outcome::Ok } else { Outcome::Failed };
-    record(&state.db, actor, AREA, "test channel", &name, outcome, sent.as_ref().err().map_or("", String::as_str)).await;
+    let sent = notify::send(
+        state.monitors.probes.http.get(false, false),
+        &config,
+        &notice,
+    )
+    .await;
+    let outcome = if sent.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    };
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "test channel",
+        &name,
+        outcome,
+        sent.as_ref().err().map_or("", String::as_str),
+    )
+    .await;
     match sent {
         Ok(()) => Ok(format!("A test notice went to {name}.")),
-        Err(why) => Err(AppError::EngineUnavailable(format!("The test notice to {name} failed: {why}"))),
+        Err(why) => Err(AppError::EngineUnavailable(format!(
+            "The test notice to {name} failed: {why}"
+        ))),
     }
 }
 
-pub async fn add_maintenance(state: &AppState, actor: &Actor, form: &MaintenanceForm) -> Result<i64, AppError> {
-    let (monitor, starts, ends, note) = validate::maintenance(form, state.scheduler.now())?;
+pub async fn add_maintenance(
+    state: &AppState,
+    actor: &Actor,
+    form: &MaintenanceForm,
+) -> Result<i64, AppError> {
+    let validate::Window {
+        monitor,
+        starts,
+        ends,
+        note,
+    } = validate::maintenance(form, state.scheduler.now())?;
     let target = match monitor {
         Some(id) => get(state, id).await?.name,
         None => "all monitors".to_owned(),
@@ -448,9 +575,20 @@ pub async fn add_maintenance(state: &AppState, actor: &Actor, form: &Maintenance
 
 pub async fn remove_maintenance(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
     if !store::delete_maintenance(&state.db, id).await? {
-        return Err(AppError::not_found("This maintenance window was already removed."));
+        return Err(AppError::not_found(
+            "This maintenance window was already removed.",
+        ));
     }
-    record(&state.db, actor, AREA, "remove maintenance", &id.to_string(), Outcome::Ok, "").await;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "remove maintenance",
+        &id.to_string(),
+        Outcome::Ok,
+        "",
+    )
+    .await;
     Ok(())
 }
 
@@ -461,7 +599,11 @@ pub async fn public_status(state: &AppState) -> Result<PublicStatus, AppError> {
     let uptimes = store::uptimes(&state.db, now).await?;
     let open = store::incidents(&state.db, None, 1000).await?;
     let mut services = Vec::new();
-    for monitor in store::list(&state.db).await?.into_iter().filter(|monitor| monitor.published) {
+    for monitor in store::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|monitor| monitor.published)
+    {
         let last_backup = match &monitor.spec.target {
             Target::BackupFreshness { plan_id, .. } => {
                 crate::backups::service::freshness(state, *plan_id, now)
@@ -477,7 +619,11 @@ pub async fn public_status(state: &AppState) -> Result<PublicStatus, AppError> {
         };
         services.push(PublicService {
             name: monitor.public_name.clone(),
-            state: if monitor.paused { MonitorState::Unknown } else { monitor.state },
+            state: if monitor.paused {
+                MonitorState::Unknown
+            } else {
+                monitor.state
+            },
             uptime: uptimes.get(&monitor.id).copied().unwrap_or_default(),
             certificate_days_left,
             last_backup,
@@ -495,7 +641,9 @@ pub async fn public_status(state: &AppState) -> Result<PublicStatus, AppError> {
 }
 
 /// Plans and jobs a monitor may watch, for the form's choices.
-pub async fn choices(state: &AppState) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>), AppError> {
+pub async fn choices(
+    state: &AppState,
+) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>), AppError> {
     let plans = crate::backups::service::plan_names(state).await?;
     let jobs = crate::jobs::service::list(state)
         .await?

@@ -113,11 +113,9 @@ pub mod routes {
     /// `GET /status.json`: the status page's data, nothing more.
     pub async fn status_json(State(state): State<AppState>) -> Response {
         match status(&state).await {
-            Ok(status) => (
-                [(header::CACHE_CONTROL, "no-cache")],
-                axum::Json(status),
-            )
-                .into_response(),
+            Ok(status) => {
+                ([(header::CACHE_CONTROL, "no-cache")], axum::Json(status)).into_response()
+            }
             Err(response) => response,
         }
     }
@@ -136,7 +134,11 @@ pub mod routes {
             .into_iter()
             .find(|service| badge_slug(&service.name) == slug)
         else {
-            return (StatusCode::NOT_FOUND, "No published service has this badge.").into_response();
+            return (
+                StatusCode::NOT_FOUND,
+                "No published service has this badge.",
+            )
+                .into_response();
         };
         let (word, colour) = match service.state {
             MonitorState::Up => ("up", "#2e7d32"),

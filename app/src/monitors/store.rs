@@ -51,7 +51,8 @@ struct MonitorRow {
     updated_at: i64,
 }
 
-const MONITOR_COLUMNS: &str = "id, name, spec, paused, published, public_name, state, state_since, \
+const MONITOR_COLUMNS: &str =
+    "id, name, spec, paused, published, public_name, state, state_since, \
      last_check_at, last_ok, last_latency_ms, last_message, cert_days, updated_at";
 
 impl TryFrom<MonitorRow> for MonitorRecord {
@@ -59,7 +60,10 @@ impl TryFrom<MonitorRow> for MonitorRecord {
 
     fn try_from(row: MonitorRow) -> Result<Self, AppError> {
         let spec = serde_json::from_str(&row.spec).map_err(|error| {
-            AppError::internal(format_args!("monitor {} has an unreadable spec: {error}", row.id))
+            AppError::internal(format_args!(
+                "monitor {} has an unreadable spec: {error}",
+                row.id
+            ))
         })?;
         Ok(Self {
             id: row.id,
@@ -81,19 +85,21 @@ impl TryFrom<MonitorRow> for MonitorRecord {
 }
 
 pub async fn list(pool: &SqlitePool) -> Result<Vec<MonitorRecord>, AppError> {
-    let rows: Vec<MonitorRow> =
-        sqlx::query_as(&format!("SELECT {MONITOR_COLUMNS} FROM monitors ORDER BY name"))
-            .fetch_all(pool)
-            .await?;
+    let rows: Vec<MonitorRow> = sqlx::query_as(&format!(
+        "SELECT {MONITOR_COLUMNS} FROM monitors ORDER BY name"
+    ))
+    .fetch_all(pool)
+    .await?;
     rows.into_iter().map(MonitorRecord::try_from).collect()
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<MonitorRecord>, AppError> {
-    let row: Option<MonitorRow> =
-        sqlx::query_as(&format!("SELECT {MONITOR_COLUMNS} FROM monitors WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<MonitorRow> = sqlx::query_as(&format!(
+        "SELECT {MONITOR_COLUMNS} FROM monitors WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
     row.map(MonitorRecord::try_from).transpose()
 }
 
@@ -135,11 +141,12 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     let spec = serde_json::to_string(definition.spec).map_err(AppError::internal)?;
-    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM monitors WHERE name = ? AND id != ?")
-        .bind(definition.name)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM monitors WHERE name = ? AND id != ?")
+            .bind(definition.name)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
     if taken.is_some() {
         return Ok(false);
     }
@@ -158,13 +165,20 @@ pub async fn update(
 }
 
 pub async fn delete(pool: &SqlitePool, id: i64) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar("DELETE FROM monitors WHERE id = ? RETURNING name")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("DELETE FROM monitors WHERE id = ? RETURNING name")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
-pub async fn set_paused(pool: &SqlitePool, id: i64, paused: bool, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn set_paused(
+    pool: &SqlitePool,
+    id: i64,
+    paused: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     sqlx::query("UPDATE monitors SET paused = ?, updated_at = ? WHERE id = ?")
         .bind(paused)
         .bind(millis(now))
@@ -213,19 +227,34 @@ pub fn decide(
 ) -> (MonitorState, u32, u32) {
     if ok {
         let streak = ok_streak.saturating_add(1);
-        let needed = if state == MonitorState::Unknown { 1 } else { up_after };
-        let next = if streak >= needed { MonitorState::Up } else { state };
+        let needed = if state == MonitorState::Unknown {
+            1
+        } else {
+            up_after
+        };
+        let next = if streak >= needed {
+            MonitorState::Up
+        } else {
+            state
+        };
         (next, 0, streak)
     } else {
         let streak = fail_streak.saturating_add(1);
-        let next = if streak >= down_after { MonitorState::Down } else { state };
+        let next = if streak >= down_after {
+            MonitorState::Down
+        } else {
+            state
+        };
         (next, streak, 0)
     }
 }
 
 /// Stores a batch of results in one transaction: raw rows, rollups, the monitors' state
 /// and incidents. Answers the changes of state, for notices.
-pub async fn record_batch(pool: &SqlitePool, batch: &[CheckResult]) -> Result<Vec<Change>, AppError> {
+pub async fn record_batch(
+    pool: &SqlitePool,
+    batch: &[CheckResult],
+) -> Result<Vec<Change>, AppError> {
     let mut tx = begin_immediate(pool).await?;
     let mut changes = Vec::new();
     for result in batch {
@@ -237,7 +266,10 @@ pub async fn record_batch(pool: &SqlitePool, batch: &[CheckResult]) -> Result<Ve
     Ok(changes)
 }
 
-async fn record_one(tx: &mut Transaction<'static, Sqlite>, result: &CheckResult) -> Result<Option<Change>, AppError> {
+async fn record_one(
+    tx: &mut Transaction<'static, Sqlite>,
+    result: &CheckResult,
+) -> Result<Option<Change>, AppError> {
     let row: Option<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
         "SELECT name, state, fail_streak, ok_streak, state_since FROM monitors WHERE id = ?",
     )
@@ -340,16 +372,18 @@ async fn record_one(tx: &mut Transaction<'static, Sqlite>, result: &CheckResult)
     .bind(result.monitor_id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(closed.map(|(incident_id, started_at, silenced, cause)| Change {
-        monitor_id: result.monitor_id,
-        monitor: name,
-        incident_id,
-        down: false,
-        at: result.at,
-        cause,
-        down_since: from_millis(started_at),
-        silenced: silenced || in_maintenance,
-    }))
+    Ok(
+        closed.map(|(incident_id, started_at, silenced, cause)| Change {
+            monitor_id: result.monitor_id,
+            monitor: name,
+            incident_id,
+            down: false,
+            at: result.at,
+            cause,
+            down_since: from_millis(started_at),
+            silenced: silenced || in_maintenance,
+        }),
+    )
 }
 
 /// Drops raw results and hourly rollups older than they are kept.
@@ -369,7 +403,10 @@ pub async fn prune(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), AppError
 
 /// Uptime of every monitor: 24 h and 7 d from the hourly rollups, 30 d and 90 d from the
 /// daily ones (two grouped queries over at most 168 and 90 rows per monitor).
-pub async fn uptimes(pool: &SqlitePool, now: DateTime<Utc>) -> Result<HashMap<i64, Uptime>, AppError> {
+pub async fn uptimes(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<HashMap<i64, Uptime>, AppError> {
     let now = millis(now);
     let hour_now = now - now.rem_euclid(HOUR_MS);
     let day_now = now - now.rem_euclid(DAY_MS);
@@ -426,7 +463,11 @@ pub async fn results(
 }
 
 /// Daily rollups since a time: (day, checks, ups).
-pub async fn days(pool: &SqlitePool, id: i64, since: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, i64, i64)>, AppError> {
+pub async fn days(
+    pool: &SqlitePool,
+    id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, i64, i64)>, AppError> {
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT day, checks, ups FROM monitor_daily WHERE monitor_id = ? AND day >= ? ORDER BY day",
     )
@@ -466,7 +507,11 @@ impl From<IncidentRow> for Incident {
 }
 
 /// Incidents, newest first: of one monitor, or the open ones of all.
-pub async fn incidents(pool: &SqlitePool, monitor: Option<i64>, limit: i64) -> Result<Vec<Incident>, AppError> {
+pub async fn incidents(
+    pool: &SqlitePool,
+    monitor: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Incident>, AppError> {
     let rows: Vec<IncidentRow> = sqlx::query_as(
         "SELECT i.id, i.monitor_id, m.name AS monitor, i.started_at, i.ended_at, i.cause, i.silenced \
          FROM monitor_incidents i JOIN monitors m ON m.id = i.monitor_id \
@@ -482,16 +527,20 @@ pub async fn incidents(pool: &SqlitePool, monitor: Option<i64>, limit: i64) -> R
 
 /// Channels: (id, name, summary).
 pub async fn channels(pool: &SqlitePool) -> Result<Vec<(i64, String, String)>, AppError> {
-    Ok(sqlx::query_as("SELECT id, name, summary FROM notification_channels ORDER BY name")
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, name, summary FROM notification_channels ORDER BY name")
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 /// Channels with their sealed configuration: (id, name, sealed).
 pub async fn sealed_channels(pool: &SqlitePool) -> Result<Vec<(i64, String, String)>, AppError> {
-    Ok(sqlx::query_as("SELECT id, name, sealed FROM notification_channels ORDER BY id")
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, name, sealed FROM notification_channels ORDER BY id")
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 pub async fn insert_channel(
@@ -514,14 +563,21 @@ pub async fn insert_channel(
 }
 
 pub async fn delete_channel(pool: &SqlitePool, id: i64) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar("DELETE FROM notification_channels WHERE id = ? RETURNING name")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("DELETE FROM notification_channels WHERE id = ? RETURNING name")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// Claims the one notice of a change for a channel; `false` when it was claimed before.
-pub async fn claim_notice(pool: &SqlitePool, incident_id: i64, channel_id: i64, down: bool) -> Result<bool, AppError> {
+pub async fn claim_notice(
+    pool: &SqlitePool,
+    incident_id: i64,
+    channel_id: i64,
+    down: bool,
+) -> Result<bool, AppError> {
     let done = sqlx::query(
         "INSERT INTO monitor_notices (incident_id, channel_id, change) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     )
@@ -573,9 +629,12 @@ pub async fn insert_maintenance(
 }
 
 /// Windows that have not ended.
-pub async fn maintenance(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<Maintenance>, AppError> {
-    let rows: Vec<(i64, Option<i64>, Option<String>, i64, i64, String)> = sqlx::query_as(
-        "SELECT w.id, w.monitor_id, m.name, w.starts_at, w.ends_at, w.note FROM maintenance_windows w \
+pub async fn maintenance(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Maintenance>, AppError> {
+    let rows: Vec<MaintenanceRow> = sqlx::query_as(
+        "SELECT w.id, w.monitor_id, m.name AS monitor, w.starts_at, w.ends_at, w.note FROM maintenance_windows w \
          LEFT JOIN monitors m ON m.id = w.monitor_id WHERE w.ends_at > ? ORDER BY w.starts_at",
     )
     .bind(millis(now))
@@ -583,15 +642,25 @@ pub async fn maintenance(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<Ma
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, monitor_id, monitor, starts, ends, note)| Maintenance {
-            id,
-            monitor_id,
-            monitor,
-            starts_at: from_millis(starts),
-            ends_at: from_millis(ends),
-            note,
+        .map(|row| Maintenance {
+            id: row.id,
+            monitor_id: row.monitor_id,
+            monitor: row.monitor,
+            starts_at: from_millis(row.starts_at),
+            ends_at: from_millis(row.ends_at),
+            note: row.note,
         })
         .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct MaintenanceRow {
+    id: i64,
+    monitor_id: Option<i64>,
+    monitor: Option<String>,
+    starts_at: i64,
+    ends_at: i64,
+    note: String,
 }
 
 pub async fn delete_maintenance(pool: &SqlitePool, id: i64) -> Result<bool, AppError> {

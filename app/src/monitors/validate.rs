@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 use super::notify::{ChannelConfig, SmtpSecurity};
-use super::{ChannelForm, MaintenanceForm, MonitorForm, MonitorKind, MonitorSpec, Target, MIN_INTERVAL_SECS};
+use super::{
+    ChannelForm, MaintenanceForm, MonitorForm, MonitorKind, MonitorSpec, Target, MIN_INTERVAL_SECS,
+};
 use crate::core::error::AppError;
 
 /// What the form says, before names of plans and jobs are looked up: `plan` and `job`
@@ -22,7 +24,13 @@ pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
         AppError::invalid("Kind: choose HTTP(S), TCP port, container, Ollama server, TLS certificate, backup freshness or job heartbeat.")
     })?;
     let allow_link_local = form.allow_link_local.is_some();
-    let interval_secs = number(&form.interval_secs, "Interval", MIN_INTERVAL_SECS, 86_400, "seconds")?;
+    let interval_secs = number(
+        &form.interval_secs,
+        "Interval",
+        MIN_INTERVAL_SECS,
+        86_400,
+        "seconds",
+    )?;
     let timeout_secs = number(&form.timeout_secs, "Timeout", 1, 120, "seconds")?;
     if timeout_secs >= interval_secs {
         return Err(AppError::invalid(format!(
@@ -35,6 +43,7 @@ pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
         MonitorKind::Http => http(form, allow_link_local)?,
         MonitorKind::Tcp => {
             let (host, port) = host_port(&form.target, None)?;
+            refuse_literal(&host, allow_link_local)?;
             Target::Tcp { host, port }
         }
         MonitorKind::Container => {
@@ -68,6 +77,7 @@ pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
         }
         MonitorKind::Tls => {
             let (host, port) = host_port(&form.target, Some(443))?;
+            refuse_literal(&host, allow_link_local)?;
             let server_name = form.server_name.trim().to_owned();
             if !server_name.is_empty() && !is_host_name(&server_name) {
                 return Err(AppError::invalid(format!(
@@ -88,7 +98,13 @@ pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
         MonitorKind::JobHeartbeat => Target::JobHeartbeat {
             job_id: id(&form.job_id, "Job", "choose a job")?,
             job: String::new(),
-            within_minutes: number(&form.within_minutes, "Expected every", 1, 60 * 24 * 60, "minutes")?,
+            within_minutes: number(
+                &form.within_minutes,
+                "Expected every",
+                1,
+                60 * 24 * 60,
+                "minutes",
+            )?,
         },
     };
     let published = form.published.is_some();
@@ -122,14 +138,21 @@ fn http(form: &MonitorForm, allow_link_local: bool) -> Result<Target, AppError> 
     let url = super::guard::check_url(&form.target, allow_link_local)
         .map_err(|why| AppError::invalid(format!("Target: {why}")))?;
     let method = form.method.trim().to_ascii_uppercase();
-    if !matches!(method.as_str(), "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH") {
+    if !matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH"
+    ) {
         return Err(AppError::invalid(format!(
             "Method: “{method}” is not one of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH."
         )));
     }
     let (headers, secret_headers) = crate::jobs::validate::headers(&form.headers)?;
     let expected_status = form.expected_status.trim();
-    let expected_status = if expected_status.is_empty() { "200-299" } else { expected_status };
+    let expected_status = if expected_status.is_empty() {
+        "200-299"
+    } else {
+        expected_status
+    };
     statuses(expected_status).map_err(AppError::Invalid)?;
     let keyword = form.keyword.trim().to_owned();
     let keyword_absent = match form.keyword_mode.trim() {
@@ -198,15 +221,30 @@ fn host_port(text: &str, default_port: Option<u16>) -> Result<(String, u16), App
             .parse::<u16>()
             .ok()
             .filter(|port| *port > 0)
-            .ok_or_else(|| AppError::invalid(format!("{example} “{port}” is not a port (1 to 65535).")))?,
+            .ok_or_else(|| {
+                AppError::invalid(format!("{example} “{port}” is not a port (1 to 65535)."))
+            })?,
         (None, Some(port)) => port,
         (None, None) => return Err(AppError::invalid(example)),
     };
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if bare.parse::<std::net::IpAddr>().is_err() && !is_host_name(bare) {
-        return Err(AppError::invalid(format!("{example} “{host}” is not a host name or address.")));
+        return Err(AppError::invalid(format!(
+            "{example} “{host}” is not a host name or address."
+        )));
     }
     Ok((bare.to_owned(), port))
+}
+
+/// An address typed as the host is checked now; names are checked when resolved.
+fn refuse_literal(host: &str, allow_link_local: bool) -> Result<(), AppError> {
+    match host.parse::<std::net::IpAddr>() {
+        Ok(address) => match super::guard::refused(address, allow_link_local) {
+            Some(why) => Err(AppError::invalid(format!("Target: {why}"))),
+            None => Ok(()),
+        },
+        Err(_) => Ok(()),
+    }
 }
 
 fn is_host_name(text: &str) -> bool {
@@ -303,20 +341,28 @@ pub fn channel(form: &ChannelForm) -> Result<(String, ChannelConfig), AppError> 
     Ok((name, config))
 }
 
-/// A maintenance window: (monitor or every monitor, start, end, note).
-pub fn maintenance(
-    form: &MaintenanceForm,
-    now: DateTime<Utc>,
-) -> Result<(Option<i64>, DateTime<Utc>, DateTime<Utc>, String), AppError> {
+/// A maintenance window as typed, checked.
+#[derive(Debug)]
+pub struct Window {
+    /// `None`: every monitor.
+    pub monitor: Option<i64>,
+    pub starts: DateTime<Utc>,
+    pub ends: DateTime<Utc>,
+    pub note: String,
+}
+
+pub fn maintenance(form: &MaintenanceForm, now: DateTime<Utc>) -> Result<Window, AppError> {
     let monitor = match form.monitor_id.trim() {
         "" | "all" => None,
         text => Some(id(text, "Monitor", "choose a monitor or all monitors")?),
     };
     let zone = match form.zone.trim() {
         "" => chrono_tz::UTC,
-        zone => zone
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| AppError::invalid(format!("Time zone: “{zone}” is not an IANA time zone like Europe/Berlin.")))?,
+        zone => zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            AppError::invalid(format!(
+                "Time zone: “{zone}” is not an IANA time zone like Europe/Berlin."
+            ))
+        })?,
     };
     let time = |text: &str, field: &str| -> Result<DateTime<Utc>, AppError> {
         let text = text.trim();
@@ -330,21 +376,34 @@ pub fn maintenance(
         zone.from_local_datetime(&naive)
             .earliest()
             .map(|at| at.with_timezone(&Utc))
-            .ok_or_else(|| AppError::invalid(format!("{field}: {text} does not exist in {zone} (a clock change).")))
+            .ok_or_else(|| {
+                AppError::invalid(format!(
+                    "{field}: {text} does not exist in {zone} (a clock change)."
+                ))
+            })
     };
     let starts = time(&form.starts_at, "Starts")?;
     let ends = time(&form.ends_at, "Ends")?;
     if ends <= starts {
-        return Err(AppError::invalid("Ends: the window must end after it starts."));
+        return Err(AppError::invalid(
+            "Ends: the window must end after it starts.",
+        ));
     }
     if ends <= now {
-        return Err(AppError::invalid("Ends: this window is already over; give an end in the future."));
+        return Err(AppError::invalid(
+            "Ends: this window is already over; give an end in the future.",
+        ));
     }
     let note = form.note.trim().to_owned();
     if note.chars().count() > 200 {
         return Err(AppError::invalid("Note: use at most 200 characters."));
     }
-    Ok((monitor, starts, ends, note))
+    Ok(Window {
+        monitor,
+        starts,
+        ends,
+        note,
+    })
 }
 
 #[cfg(test)]
@@ -363,29 +422,72 @@ mod tests {
     #[test]
     fn each_kind_parses_its_target() {
         let parsed = parse_form(&form("http", "https://example.org/health")).unwrap();
-        assert!(matches!(parsed.spec.target, Target::Http { ref url, .. } if url == "https://example.org/health"));
+        assert!(
+            matches!(parsed.spec.target, Target::Http { ref url, .. } if url == "https://example.org/health")
+        );
         let parsed = parse_form(&form("tcp", "db.internal:5432")).unwrap();
-        assert_eq!(parsed.spec.target, Target::Tcp { host: "db.internal".to_owned(), port: 5432 });
+        assert_eq!(
+            parsed.spec.target,
+            Target::Tcp {
+                host: "db.internal".to_owned(),
+                port: 5432
+            }
+        );
         let parsed = parse_form(&form("tls", "example.org")).unwrap();
         assert!(matches!(parsed.spec.target, Target::Tls { port: 443, .. }));
         let parsed = parse_form(&form("tcp", "[::1]:22")).unwrap();
-        assert_eq!(parsed.spec.target, Target::Tcp { host: "::1".to_owned(), port: 22 });
+        assert_eq!(
+            parsed.spec.target,
+            Target::Tcp {
+                host: "::1".to_owned(),
+                port: 22
+            }
+        );
         let parsed = parse_form(&form("container", "web")).unwrap();
-        assert!(matches!(parsed.spec.target, Target::Container { ref container, .. } if container == "web"));
+        assert!(
+            matches!(parsed.spec.target, Target::Container { ref container, .. } if container == "web")
+        );
     }
 
     #[test]
     fn every_bad_field_is_named() {
         let cases: Vec<(MonitorForm, &str)> = vec![
-            (form("http", "file:///etc/passwd"), "http and https URLs only"),
+            (
+                form("http", "file:///etc/passwd"),
+                "http and https URLs only",
+            ),
             (form("http", "http://169.254.169.254/"), "metadata"),
             (form("tcp", "db.internal"), "host:port"),
             (form("tcp", "db:99999"), "is not a port"),
             (form("gopher", "x"), "Kind:"),
-            (MonitorForm { interval_secs: "5".to_owned(), ..form("tcp", "db:1") }, "Interval:"),
-            (MonitorForm { timeout_secs: "60".to_owned(), ..form("tcp", "db:1") }, "Timeout:"),
-            (MonitorForm { expected_status: "2xx".to_owned(), ..form("http", "http://a/") }, "Expected status"),
-            (MonitorForm { published: Some("on".to_owned()), ..form("tcp", "db:1") }, "Public name"),
+            (
+                MonitorForm {
+                    interval_secs: "5".to_owned(),
+                    ..form("tcp", "db:1")
+                },
+                "Interval:",
+            ),
+            (
+                MonitorForm {
+                    timeout_secs: "60".to_owned(),
+                    ..form("tcp", "db:1")
+                },
+                "Timeout:",
+            ),
+            (
+                MonitorForm {
+                    expected_status: "2xx".to_owned(),
+                    ..form("http", "http://a/")
+                },
+                "Expected status",
+            ),
+            (
+                MonitorForm {
+                    published: Some("on".to_owned()),
+                    ..form("tcp", "db:1")
+                },
+                "Public name",
+            ),
             (form("backup_freshness", ""), "Backup plan"),
         ];
         for (form, expected) in cases {
@@ -396,7 +498,10 @@ mod tests {
 
     #[test]
     fn status_lists_are_ranges() {
-        assert_eq!(statuses("200-299,301").unwrap(), vec![(200, 299), (301, 301)]);
+        assert_eq!(
+            statuses("200-299,301").unwrap(),
+            vec![(200, 299), (301, 301)]
+        );
         assert!(statuses("299-200").is_err());
         assert!(statuses("700").is_err());
     }
@@ -411,11 +516,26 @@ mod tests {
             zone: "Europe/Berlin".to_owned(),
             note: "router swap".to_owned(),
         };
-        let (monitor, starts, ends, _) = maintenance(&form, now).unwrap();
+        let Window {
+            monitor,
+            starts,
+            ends,
+            ..
+        } = maintenance(&form, now).unwrap();
         assert_eq!(monitor, None);
-        assert_eq!(starts, Utc.with_ymd_and_hms(2026, 11, 22, 17, 30, 0).unwrap());
+        assert_eq!(
+            starts,
+            Utc.with_ymd_and_hms(2026, 11, 22, 17, 30, 0).unwrap()
+        );
         assert_eq!(ends - starts, chrono::Duration::hours(1));
-        let past = MaintenanceForm { ends_at: "2026-11-22T10:00".to_owned(), starts_at: "2026-11-22T09:00".to_owned(), ..form };
-        assert!(maintenance(&past, now).unwrap_err().to_string().contains("already over"));
+        let past = MaintenanceForm {
+            ends_at: "2026-11-22T10:00".to_owned(),
+            starts_at: "2026-11-22T09:00".to_owned(),
+            ..form
+        };
+        assert!(maintenance(&past, now)
+            .unwrap_err()
+            .to_string()
+            .contains("already over"));
     }
 }
