@@ -8,11 +8,11 @@ use super::{
 use crate::core::error::AppError;
 
 #[server(prefix = "/api", endpoint = "monitors/overview")]
-pub async fn get_monitors() -> Result<MonitorsOverview, AppError> {
+pub async fn get_monitors(page: usize, filter: String) -> Result<MonitorsOverview, AppError> {
     use crate::auth::{policy, Role};
     let user = policy::require(Role::Viewer)?;
     let state = crate::core::state::app_state()?;
-    let mut overview = super::service::overview(&state).await?;
+    let mut overview = super::service::overview(&state, page, &filter).await?;
     overview.can_edit = user.role >= Role::Admin;
     Ok(overview)
 }

@@ -35,6 +35,8 @@ pub mod tls;
 #[cfg(feature = "ssr")]
 pub mod validate;
 
+/// Monitors per page of the list.
+pub const PAGE_SIZE: usize = 100;
 /// Raw results are kept this long (the response-time chart); the rollups keep the rest.
 pub const RAW_KEEP_HOURS: i64 = 48;
 /// The shortest interval a monitor may have.
@@ -401,7 +403,18 @@ pub struct MaintenanceForm {
 /// The monitors page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorsOverview {
+    /// One page of the monitors that match the filter: down first, then waiting, up and
+    /// paused, by name within each.
     pub monitors: Vec<MonitorSummary>,
+    /// Monitors that match the filter, over all pages.
+    pub matching: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub filter: String,
+    /// Every monitor: (up, down, waiting, paused).
+    pub counts: (usize, usize, usize, usize),
+    /// Every monitor (id, name), for the maintenance form.
+    pub names: Vec<(i64, String)>,
     pub open_incidents: Vec<Incident>,
     pub channels: Vec<Channel>,
     pub maintenance: Vec<Maintenance>,

@@ -32,9 +32,21 @@ pub fn MonitorsPage() -> impl IntoView {
     let remove_maintenance = ServerAction::<RemoveMaintenance>::new();
     let changed_channels = successes(add_channel);
     let changed_windows = successes(add_maintenance);
+    let query = leptos_router::hooks::use_query_map();
+    let page = move || {
+        query.with(|query| {
+            query
+                .get("page")
+                .and_then(|page| page.parse::<usize>().ok())
+                .unwrap_or(1)
+        })
+    };
+    let filter = move || query.with(|query| query.get("q").unwrap_or_default());
     let overview = Resource::new(
         move || {
             (
+                page(),
+                filter(),
                 pause.version().get(),
                 changed_channels.get(),
                 remove_channel.version().get(),
@@ -42,7 +54,7 @@ pub fn MonitorsPage() -> impl IntoView {
                 remove_maintenance.version().get(),
             )
         },
-        |_| get_monitors(),
+        |(page, filter, ..)| get_monitors(page, filter),
     );
     keep_fresh(overview, PAGE_REFRESH);
     view! {
@@ -76,23 +88,59 @@ fn Overview(
 ) -> impl IntoView {
     let MonitorsOverview {
         monitors,
+        matching,
+        page,
+        pages,
+        filter,
+        counts: (up, down, waiting, paused),
+        names,
         open_incidents,
         channels,
         maintenance,
         can_edit,
     } = overview;
-    let choices: Vec<(i64, String)> = monitors
-        .iter()
-        .map(|monitor| (monitor.id, monitor.name.clone()))
-        .collect();
+    let total = up + down + waiting + paused;
+    let link = {
+        let filter = filter.clone();
+        move |page: usize| {
+            let mut path = format!("/monitors?page={page}");
+            if !filter.is_empty() {
+                path.push_str(&format!("&q={}", crate::ui::paths::encode_query(&filter)));
+            }
+            href(&path)
+        }
+    };
+    let pager = (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages of monitors">
+                {(page > 1).then(|| view! { <a href=link(page - 1) rel="prev">"← Previous"</a> })}
+                <span>{format!(" Page {page} of {pages} ")}</span>
+                {(page < pages).then(|| view! { <a href=link(page + 1) rel="next">"Next →"</a> })}
+            </nav>
+        }
+    });
     view! {
+        {(total > 0).then(|| view! {
+            <p class="counts" data-counts>
+                <span class="monitor-up">{format!("{up} up")}</span> " · "
+                <span class="monitor-down">{format!("{down} down")}</span> " · "
+                {format!("{waiting} waiting for checks · {paused} paused")}
+            </p>
+            <form method="get" action=href("/monitors") class="inline filter" role="search">
+                <label for="monitor-filter">"Find"</label>
+                <input id="monitor-filter" name="q" type="search" value=filter.clone() placeholder="name or address"/>
+                <button type="submit">"Find"</button>
+                {(!filter.is_empty()).then(|| view! { " " <span class="small muted">{format!("{matching} of {total} match")}</span> " " <a href=href("/monitors")>"Show all"</a> })}
+            </form>
+        })}
         <MonitorTable monitors can_edit pause/>
+        {pager}
         <section class="card" aria-labelledby="incidents-title">
             <h2 id="incidents-title">"Open incidents"</h2>
             <IncidentList incidents=open_incidents show_monitor=true/>
         </section>
         <Channels channels can_edit add_channel remove_channel test_channel/>
-        <MaintenanceWindows windows=maintenance choices can_edit add_maintenance remove_maintenance/>
+        <MaintenanceWindows windows=maintenance choices=names can_edit add_maintenance remove_maintenance/>
     }
     .into_any()
 }
@@ -614,11 +662,11 @@ fn MonitorBody(
         <section class="card" aria-labelledby="uptime-title">
             <h2 id="uptime-title">"Uptime"</h2>
             <dl class="facts">
-                <dt>"24 hours"</dt><dd>{percent(uptime.day)}</dd>
-                <dt>"7 days"</dt><dd>{percent(uptime.week)}</dd>
-                <dt>"30 days"</dt><dd>{percent(uptime.month)}</dd>
-                <dt>"90 days"</dt><dd>{percent(uptime.quarter)}</dd>
-                {summary.cert_days.map(|days| view! { <dt>"Certificate"</dt><dd>{format!("{days} days left")}</dd> })}
+                <div><dt>"24 hours"</dt><dd>{percent(uptime.day)}</dd></div>
+                <div><dt>"7 days"</dt><dd>{percent(uptime.week)}</dd></div>
+                <div><dt>"30 days"</dt><dd>{percent(uptime.month)}</dd></div>
+                <div><dt>"90 days"</dt><dd>{percent(uptime.quarter)}</dd></div>
+                {summary.cert_days.map(|days| view! { <div><dt>"Certificate"</dt><dd>{format!("{days} days left")}</dd></div> })}
             </dl>
             <figure class="chart" inner_html=response_chart></figure>
             <figure class="chart" inner_html=uptime_chart></figure>

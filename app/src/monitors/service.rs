@@ -17,11 +17,60 @@ const AREA: &str = "monitors";
 /// Incidents a monitor's page lists.
 const INCIDENTS_SHOWN: i64 = 20;
 
-pub async fn overview(state: &AppState) -> Result<MonitorsOverview, AppError> {
+/// The monitors page: one page of the monitors matching `filter` (in the name or the
+/// target), the problems first.
+pub async fn overview(
+    state: &AppState,
+    page: usize,
+    filter: &str,
+) -> Result<MonitorsOverview, AppError> {
     let now = state.scheduler.now();
-    let uptimes = store::uptimes(&state.db, now).await?;
-    let monitors = store::list(&state.db)
-        .await?
+    let all = store::list(&state.db).await?;
+    let mut counts = (0, 0, 0, 0);
+    for monitor in &all {
+        match (monitor.paused, monitor.state) {
+            (true, _) => counts.3 += 1,
+            (false, MonitorState::Up) => counts.0 += 1,
+            (false, MonitorState::Down) => counts.1 += 1,
+            (false, MonitorState::Unknown) => counts.2 += 1,
+        }
+    }
+    let names = all
+        .iter()
+        .map(|monitor| (monitor.id, monitor.name.clone()))
+        .collect();
+    let needle = filter.trim().to_lowercase();
+    let mut matching: Vec<MonitorRecord> = all
+        .into_iter()
+        .filter(|monitor| {
+            needle.is_empty()
+                || monitor.name.to_lowercase().contains(&needle)
+                || monitor
+                    .spec
+                    .target
+                    .describe()
+                    .to_lowercase()
+                    .contains(&needle)
+        })
+        .collect();
+    let rank = |monitor: &MonitorRecord| match (monitor.paused, monitor.state) {
+        (false, MonitorState::Down) => 0,
+        (false, MonitorState::Unknown) => 1,
+        (false, MonitorState::Up) => 2,
+        (true, _) => 3,
+    };
+    matching.sort_by_key(rank);
+    let total = matching.len();
+    let pages = total.div_ceil(super::PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let shown: Vec<MonitorRecord> = matching
+        .into_iter()
+        .skip((page - 1) * super::PAGE_SIZE)
+        .take(super::PAGE_SIZE)
+        .collect();
+    let ids: Vec<i64> = shown.iter().map(|monitor| monitor.id).collect();
+    let uptimes = store::uptimes(&state.db, &ids, now).await?;
+    let monitors = shown
         .into_iter()
         .map(|monitor| {
             let uptime = uptimes.get(&monitor.id).copied().unwrap_or_default();
@@ -30,6 +79,12 @@ pub async fn overview(state: &AppState) -> Result<MonitorsOverview, AppError> {
         .collect();
     Ok(MonitorsOverview {
         monitors,
+        matching: total,
+        page,
+        pages,
+        filter: filter.trim().to_owned(),
+        counts,
+        names,
         open_incidents: store::incidents(&state.db, None, 100).await?,
         channels: store::channels(&state.db)
             .await?
@@ -70,11 +125,7 @@ async fn get(state: &AppState, id: i64) -> Result<MonitorRecord, AppError> {
 pub async fn view(state: &AppState, id: i64) -> Result<MonitorView, AppError> {
     let monitor = get(state, id).await?;
     let now = state.scheduler.now();
-    let uptime = store::uptimes(&state.db, now)
-        .await?
-        .get(&id)
-        .copied()
-        .unwrap_or_default();
+    let uptime = store::uptime_of(&state.db, id, now).await?;
     let results = store::results(&state.db, id, now - chrono::Duration::hours(24)).await?;
     let days = store::days(&state.db, id, now - chrono::Duration::days(90)).await?;
     let name = monitor.name.clone();
@@ -596,7 +647,6 @@ pub async fn remove_maintenance(state: &AppState, actor: &Actor, id: i64) -> Res
 /// name, state, uptime, certificate days, backup time and the start of an open incident.
 pub async fn public_status(state: &AppState) -> Result<PublicStatus, AppError> {
     let now = state.scheduler.now();
-    let uptimes = store::uptimes(&state.db, now).await?;
     let open = store::incidents(&state.db, None, 1000).await?;
     let mut services = Vec::new();
     for monitor in store::list(&state.db)
@@ -624,7 +674,7 @@ pub async fn public_status(state: &AppState) -> Result<PublicStatus, AppError> {
             } else {
                 monitor.state
             },
-            uptime: uptimes.get(&monitor.id).copied().unwrap_or_default(),
+            uptime: store::uptime_of(&state.db, monitor.id, now).await?,
             certificate_days_left,
             last_backup,
             down_since: open

@@ -70,11 +70,11 @@ fn ServiceRow(service: PublicService) -> impl IntoView {
             <p><span class=format!("badge monitor-{}", state.as_str())>{state_text}</span>
                 {down_since.map(|at| view! { " since " <Time at/> })}</p>
             <dl class="facts">
-                <dt>"Uptime 24 h"</dt><dd>{percent(uptime.day)}</dd>
-                <dt>"30 days"</dt><dd>{percent(uptime.month)}</dd>
-                <dt>"90 days"</dt><dd>{percent(uptime.quarter)}</dd>
-                {certificate_days_left.map(|days| view! { <dt>"Certificate"</dt><dd>{format!("valid for {days} more days")}</dd> })}
-                {last_backup.map(|at| view! { <dt>"Last backup"</dt><dd><Time at/></dd> })}
+                <div><dt>"Uptime 24 h"</dt><dd>{percent(uptime.day)}</dd></div>
+                <div><dt>"30 days"</dt><dd>{percent(uptime.month)}</dd></div>
+                <div><dt>"90 days"</dt><dd>{percent(uptime.quarter)}</dd></div>
+                {certificate_days_left.map(|days| view! { <div><dt>"Certificate"</dt><dd>{format!("valid for {days} more days")}</dd></div> })}
+                {last_backup.map(|at| view! { <div><dt>"Last backup"</dt><dd><Time at/></dd></div> })}
             </dl>
         </li>
     }

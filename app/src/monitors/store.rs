@@ -401,46 +401,88 @@ pub async fn prune(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), AppError
     Ok(())
 }
 
-/// Uptime of every monitor: 24 h and 7 d from the hourly rollups, 30 d and 90 d from the
-/// daily ones (two grouped queries over at most 168 and 90 rows per monitor).
-pub async fn uptimes(
-    pool: &SqlitePool,
-    now: DateTime<Utc>,
-) -> Result<HashMap<i64, Uptime>, AppError> {
+/// Bucket starts for the uptime windows at `now`: (24 h and 7 d of hours, 30 d and 90 d
+/// of days). A window counts whole buckets after its start.
+fn window_starts(now: DateTime<Utc>) -> [i64; 4] {
     let now = millis(now);
     let hour_now = now - now.rem_euclid(HOUR_MS);
     let day_now = now - now.rem_euclid(DAY_MS);
-    let hourly: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT monitor_id, \
-         sum(CASE WHEN hour > ?1 THEN checks ELSE 0 END), sum(CASE WHEN hour > ?1 THEN ups ELSE 0 END), \
-         sum(checks), sum(ups) FROM monitor_hourly WHERE hour > ?2 GROUP BY monitor_id",
-    )
-    .bind(hour_now - 24 * HOUR_MS)
-    .bind(hour_now - 7 * DAY_MS)
-    .fetch_all(pool)
-    .await?;
-    let daily: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT monitor_id, \
-         sum(CASE WHEN day > ?1 THEN checks ELSE 0 END), sum(CASE WHEN day > ?1 THEN ups ELSE 0 END), \
-         sum(checks), sum(ups) FROM monitor_daily WHERE day > ?2 GROUP BY monitor_id",
-    )
-    .bind(day_now - 30 * DAY_MS)
-    .bind(day_now - 90 * DAY_MS)
-    .fetch_all(pool)
-    .await?;
-    let share = |checks: i64, ups: i64| (checks > 0).then(|| ups as f64 / checks as f64);
+    [
+        hour_now - 24 * HOUR_MS,
+        hour_now - 7 * DAY_MS,
+        day_now - 30 * DAY_MS,
+        day_now - 90 * DAY_MS,
+    ]
+}
+
+fn share(checks: i64, ups: i64) -> Option<f64> {
+    (checks > 0).then(|| ups as f64 / checks as f64)
+}
+
+/// 24-hour and 30-day uptime of the given monitors (a page of the list): for each, its
+/// last 24 hourly and 30 daily rollup rows, read by key.
+pub async fn uptimes(
+    pool: &SqlitePool,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<HashMap<i64, Uptime>, AppError> {
     let mut uptimes: HashMap<i64, Uptime> = HashMap::new();
-    for (id, day_checks, day_ups, week_checks, week_ups) in hourly {
-        let uptime = uptimes.entry(id).or_default();
-        uptime.day = share(day_checks, day_ups);
-        uptime.week = share(week_checks, week_ups);
+    if ids.is_empty() {
+        return Ok(uptimes);
     }
-    for (id, month_checks, month_ups, quarter_checks, quarter_ups) in daily {
-        let uptime = uptimes.entry(id).or_default();
-        uptime.month = share(month_checks, month_ups);
-        uptime.quarter = share(quarter_checks, quarter_ups);
+    let [day, _, month, _] = window_starts(now);
+    let marks = vec!["?"; ids.len()].join(", ");
+    let mut sums = Vec::new();
+    for (table, bucket, since) in [
+        ("monitor_hourly", "hour", day),
+        ("monitor_daily", "day", month),
+    ] {
+        let sql = format!(
+            "SELECT monitor_id, sum(checks), sum(ups) FROM {table} WHERE monitor_id IN ({marks}) \
+             AND {bucket} > ? GROUP BY monitor_id"
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        sums.push(query.bind(since).fetch_all(pool).await?);
+    }
+    for (id, checks, ups) in &sums[0] {
+        uptimes.entry(*id).or_default().day = share(*checks, *ups);
+    }
+    for (id, checks, ups) in &sums[1] {
+        uptimes.entry(*id).or_default().month = share(*checks, *ups);
     }
     Ok(uptimes)
+}
+
+/// All four uptimes of one monitor: at most 168 hourly and 90 daily rows, by key.
+pub async fn uptime_of(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<Uptime, AppError> {
+    let [day, week, month, quarter] = window_starts(now);
+    let (day_checks, day_ups, week_checks, week_ups): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(CASE WHEN hour > ?1 THEN checks END), 0), coalesce(sum(CASE WHEN hour > ?1 THEN ups END), 0), \
+         coalesce(sum(checks), 0), coalesce(sum(ups), 0) FROM monitor_hourly WHERE monitor_id = ?3 AND hour > ?2",
+    )
+    .bind(day)
+    .bind(week)
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    let (month_checks, month_ups, quarter_checks, quarter_ups): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(CASE WHEN day > ?1 THEN checks END), 0), coalesce(sum(CASE WHEN day > ?1 THEN ups END), 0), \
+         coalesce(sum(checks), 0), coalesce(sum(ups), 0) FROM monitor_daily WHERE monitor_id = ?3 AND day > ?2",
+    )
+    .bind(month)
+    .bind(quarter)
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    Ok(Uptime {
+        day: share(day_checks, day_ups),
+        week: share(week_checks, week_ups),
+        month: share(month_checks, month_ups),
+        quarter: share(quarter_checks, quarter_ups),
+    })
 }
 
 /// Raw results since a time: (at, ok, latency).

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Uptime Kuma competitor benchmark: N HTTP monitors at INTERVAL s against a local target.
+# Installs into $BENCH_DIR (outside the repo), runs once with a fresh data dir, prints figures,
+# and stops everything it started. Re-running is safe (install steps are skipped when done).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+BENCH_DIR="${BENCH_DIR:-/work/uptime-kuma-bench}"
+KUMA_VERSION="${KUMA_VERSION:-2.0.0-dev.0}"   # the only version published on npm
+N="${N:-2000}"                   # monitors
+INTERVAL="${INTERVAL:-60}"       # seconds
+N_SINGLE="${N_SINGLE:-100}"      # created one-by-one via add_monitor; rest via one uploadBackup call
+WARMUP="${WARMUP:-90}"           # seconds between creation end and start of sampling
+MEASURE="${MEASURE:-240}"        # sampling window, seconds
+STEP="${STEP:-5}"                # sampling period, seconds
+KUMA_PORT="${KUMA_PORT:-3901}"
+TARGET_PORT="${TARGET_PORT:-3902}"
+
+PKG="$BENCH_DIR/package"
+DATA="$BENCH_DIR/data"
+OUT="$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S)"
+PY="$BENCH_DIR/venv/bin/python"
+mkdir -p "$BENCH_DIR" "$OUT"
+
+KUMA_PID=""; TARGET_PID=""
+cleanup() {
+  if [[ -n "$KUMA_PID" ]] && kill -0 "$KUMA_PID" 2>/dev/null; then
+    kill -TERM "$KUMA_PID" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$KUMA_PID" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$KUMA_PID" 2>/dev/null || true
+  fi
+  if [[ -n "$TARGET_PID" ]]; then kill "$TARGET_PID" 2>/dev/null || true; fi
+}
+trap cleanup EXIT INT TERM
+
+# ---------------------------------------------------------------- install
+if [[ ! -f "$PKG/package.json" ]] || ! grep -q "\"version\": \"$KUMA_VERSION\"" "$PKG/package.json"; then
+  echo "== fetching uptime-kuma@$KUMA_VERSION from npm"
+  rm -rf "$PKG"
+  (cd "$BENCH_DIR" && npm pack "uptime-kuma@$KUMA_VERSION" >/dev/null && tar xzf "uptime-kuma-$KUMA_VERSION.tgz")
+fi
+if [[ ! -d "$PKG/node_modules/express" ]]; then
+  echo "== npm install (production deps; the tarball has no lockfile, so ranges resolve to current versions)"
+  # --legacy-peer-deps: the devDependency tree has a stylelint peer conflict that makes plain install fail.
+  (cd "$PKG" && npm install --omit=dev --legacy-peer-deps --no-audit --no-fund) >"$BENCH_DIR/npm-install.log" 2>&1
+fi
+SQLITE_NODE=$(ls "$PKG"/node_modules/@louislam/sqlite3/lib/binding/*/node_sqlite3.node 2>/dev/null | head -1 || true)
+if [[ -z "$SQLITE_NODE" ]]; then
+  echo "== building @louislam/sqlite3 from source (prebuilt binaries live on GitHub, unreachable here;"
+  echo "   npm's install-script policy also skipped its install script)"
+  (cd "$PKG/node_modules/@louislam/sqlite3" && npm_config_nodedir=/usr ../../.bin/node-pre-gyp install --build-from-source) \
+    >"$BENCH_DIR/sqlite-build.log" 2>&1
+fi
+# Packaging bug in the npm 2.0.0-dev.0 tarball: server/database.js loads every legacy patch from
+# db/old_migrations/, but 7 of them were shipped in db/. Copy (unchanged) to where the code looks.
+cp -n "$PKG"/db/patch-*.sql "$PKG/db/old_migrations/" 2>/dev/null || true
+if [[ ! -x "$PY" ]]; then
+  echo "== python venv with uptime-kuma-api"
+  python3 -m venv "$BENCH_DIR/venv"
+  "$BENCH_DIR/venv/bin/pip" install -q "uptime-kuma-api==1.2.1"
+fi
+
+# ---------------------------------------------------------------- start
+for p in "$KUMA_PORT" "$TARGET_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p already in use" >&2; exit 1; fi
+done
+rm -rf "$DATA"; mkdir -p "$DATA" "$BENCH_DIR/target-www"
+echo ok > "$BENCH_DIR/target-www/index.html"
+
+echo "== starting target http.server on 127.0.0.1:$TARGET_PORT"
+python3 -m http.server "$TARGET_PORT" --bind 127.0.0.1 --directory "$BENCH_DIR/target-www" \
+  >"$OUT/target.log" 2>&1 &
+TARGET_PID=$!
+
+echo "== starting Uptime Kuma on 127.0.0.1:$KUMA_PORT (data dir $DATA)"
+( cd "$PKG" && exec env UPTIME_KUMA_DB_TYPE=sqlite NODE_ENV=production \
+    node server/server.js --host=127.0.0.1 --port="$KUMA_PORT" --data-dir="$DATA/" ) >"$OUT/kuma.log" 2>&1 &
+KUMA_PID=$!
+for _ in $(seq 1 120); do
+  if curl -s -o /dev/null "http://127.0.0.1:$KUMA_PORT/"; then break; fi
+  kill -0 "$KUMA_PID" 2>/dev/null || { echo "Uptime Kuma exited, see $OUT/kuma.log" >&2; tail -20 "$OUT/kuma.log"; exit 1; }
+  sleep 1
+done
+echo "   node pid $KUMA_PID, $(node --version), idle RSS $(awk '/VmRSS/{print $2/1024 " MiB"}' /proc/$KUMA_PID/status)"
+
+# ---------------------------------------------------------------- create monitors
+echo "== creating $N monitors (interval ${INTERVAL}s) -> http://127.0.0.1:$TARGET_PORT/"
+"$PY" "$HERE/bench.py" create "http://127.0.0.1:$KUMA_PORT" "$N" "http://127.0.0.1:$TARGET_PORT/" "$INTERVAL" "$N_SINGLE" \
+  | tee "$OUT/create.txt"
+
+echo "== warm-up ${WARMUP}s"
+sleep "$WARMUP"
+
+# ---------------------------------------------------------------- measure (no UI client connected)
+echo "== sampling node pid $KUMA_PID every ${STEP}s for ${MEASURE}s"
+"$PY" "$HERE/bench.py" sample "$KUMA_PID" "$MEASURE" "$STEP" "$OUT/samples.json" | tee "$OUT/sample.txt"
+read -r WSTART WEND < <("$PY" -c "import json;s=json.load(open('$OUT/samples.json'))['summary'];print(s['window_start_epoch'],s['window_end_epoch'])")
+
+echo "== beat lateness from heartbeat table"
+"$PY" "$HERE/bench.py" lateness "$DATA/kuma.db" "$WSTART" "$WEND" "$INTERVAL" | tee "$OUT/lateness.txt"
+
+echo "== dashboard load (login -> all monitors' lists/stats received)"
+"$PY" "$HERE/bench.py" dashboard "http://127.0.0.1:$KUMA_PORT" "$N" | tee "$OUT/dashboard.txt"
+RSS_AFTER=$(awk '/VmRSS/{print $2/1024}' /proc/$KUMA_PID/status)
+
+echo
+echo "================ SUMMARY ($OUT)"
+echo "uptime-kuma $KUMA_VERSION (npm), node $(node --version), $(nproc) CPUs"
+grep -h "_RESULT" "$OUT"/create.txt "$OUT"/sample.txt "$OUT"/lateness.txt "$OUT"/dashboard.txt
+echo "RSS right after dashboard load: ${RSS_AFTER} MiB"
+echo "kuma.log errors/warnings: $(grep -ciE 'error|warn' "$OUT/kuma.log" || true) lines (see $OUT/kuma.log)"
