@@ -64,9 +64,9 @@ struct Authority {
 }
 
 impl Authority {
-    fn root(from: DateTime<Utc>, to: DateTime<Utc>) -> Authority {
+    fn root(name: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Authority {
         let key = KeyPair::generate().unwrap();
-        let params = params(ROOT, &[], from, to, true);
+        let params = params(name, &[], from, to, true);
         let certificate = params.self_signed(&key).unwrap();
         Authority {
             der: certificate.der().clone(),
@@ -184,7 +184,7 @@ async fn serve(certificates: Vec<(&str, Arc<CertifiedKey>)>) -> Server {
 
 /// A root, an intermediate under it (both valid for years), and roots trusting that root only.
 fn authorities(now: DateTime<Utc>) -> (Authority, Authority, TrustRoots) {
-    let root = Authority::root(now - days(30), now + days(3650));
+    let root = Authority::root(ROOT, now - days(30), now + days(3650));
     let intermediate = root.intermediate(INTERMEDIATE, now - days(30), now + days(1825));
     let roots = TrustRoots::empty()
         .with_extra_pem(root.pem.as_bytes())
@@ -258,7 +258,7 @@ async fn a_certificate_expiring_in_five_days_says_so_without_a_problem() {
             date(now + days(5))
         )
     );
-    // A few hours later it is 4 whole days, and a day after expiry -1: rounded down.
+    // A few hours later it is 4 whole days: rounded down.
     let report = check(&server, "right.test", &roots, now + TimeDelta::hours(3)).await;
     assert_eq!(report.days_left, 4);
 }
@@ -285,7 +285,8 @@ async fn an_expired_certificate_is_read_and_reported() {
             on: now - days(3),
         }]
     );
-    assert!(!report.trusted);
+    // From a trusted authority: only the date is wrong.
+    assert!(report.trusted);
     let sentence = format!(
         "The certificate of right.test expired on {}.",
         date(now - days(3))
@@ -339,6 +340,7 @@ async fn an_expired_intermediate_under_a_valid_leaf_is_named_and_expires_first()
             on: now - days(10),
         }]
     );
+    // Never all in date at once: webpki cannot tell whether the chain is trusted.
     assert!(!report.trusted);
     assert_eq!(
         report.summary(),
@@ -471,6 +473,34 @@ async fn a_certificate_from_an_unknown_authority_is_untrusted() {
         report.summary(),
         format!(
             "The certificate is not trusted: \"{ROOT}\" is not a trusted certificate authority."
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_expired_certificate_from_an_unknown_authority_says_both() {
+    let now = now();
+    let (_root, intermediate, _roots) = authorities(now);
+    let leaf = intermediate.leaf(
+        &["right.test"],
+        now - days(93),
+        now - days(3),
+        &[&intermediate],
+    );
+    let server = serve(vec![("right.test", leaf)]).await;
+    let stranger = Authority::root("Another Root", now - days(30), now + days(3650));
+    let strangers = TrustRoots::empty()
+        .with_extra_pem(stranger.pem.as_bytes())
+        .unwrap();
+
+    let report = check(&server, "right.test", &strangers, now).await;
+    assert!(!report.trusted);
+    assert_eq!(
+        report.summary(),
+        format!(
+            "The certificate of right.test expired on {}, and the certificate is not trusted: \
+             \"{ROOT}\" is not a trusted certificate authority.",
+            date(now - days(3))
         )
     );
 }

@@ -104,7 +104,8 @@ impl TrustRoots {
 /// One certificate of the served chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateInfo {
-    /// The subject's common name, or the whole distinguished name when it has none.
+    /// The subject's common name, or the whole distinguished name when it has none, or the
+    /// first of `names` when the subject is empty.
     pub subject: String,
     /// The issuer's common name, or the whole distinguished name when it has none.
     pub issuer: String,
@@ -152,8 +153,9 @@ pub struct CertificateReport {
     pub first_expiring: String,
     /// Whole days from `now` to `first_expiry`, rounded down: negative once past.
     pub days_left: i64,
-    /// The served chain leads to a trusted root (name and dates aside only when the name is
-    /// the only fault).
+    /// The served chain leads to a trusted root. Dates and name are judged apart (see
+    /// `problems`): an expired certificate from a trusted authority is still trusted. A chain
+    /// whose certificates were never all in date at once cannot be checked: false.
     pub trusted: bool,
     /// Empty when nothing is wrong.
     pub problems: Vec<Problem>,
@@ -352,8 +354,15 @@ pub async fn inspect(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    let report = judge(server_name, &name, &served, verdict, now)
-        .map_err(|e| format!("The server at {address} sent {e}."))?;
+    let report = judge(
+        server_name,
+        &name,
+        &served,
+        verdict,
+        verifier.webpki.as_deref(),
+        now,
+    )
+    .map_err(|e| format!("The server at {address} sent {e}."))?;
     tracing::debug!(
         days_left = report.days_left,
         problems = report.problems.len(),
@@ -477,6 +486,7 @@ fn judge(
     name: &ServerName<'_>,
     served: &[CertificateDer<'_>],
     verdict: Option<Result<(), rustls::Error>>,
+    webpki: Option<&WebPkiServerVerifier>,
     now: DateTime<Utc>,
 ) -> Result<CertificateReport, String> {
     let mut parsed = Vec::with_capacity(served.len());
@@ -510,17 +520,22 @@ fn judge(
     let leaf = &parsed[0];
     let self_signed =
         leaf.subject().as_raw() == leaf.issuer().as_raw() && leaf.verify_signature(None).is_ok();
+    let mut verdict = verdict;
+    if out_of_date && matches!(&verdict, Some(Err(error)) if is_about_dates(error)) {
+        // webpki stops at the first fault. The dates are reported above: ask again as of a
+        // moment when every served certificate is in date, so that an expired certificate
+        // from an unknown authority says both.
+        if let (Some(webpki), Some(at)) = (webpki, moment_all_in_date(&chain)) {
+            let again = webpki.verify_server_cert(&served[0], &served[1..], name, &[], at);
+            verdict = Some(again.map(|_| ()));
+        }
+    }
     let (trusted, untrusted_reason) = match &verdict {
         Some(Ok(())) => (true, None),
         Some(Err(rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ))) => (true, None),
-        Some(Err(rustls::Error::InvalidCertificate(
-            CertificateError::Expired
-            | CertificateError::ExpiredContext { .. }
-            | CertificateError::NotValidYet
-            | CertificateError::NotValidYetContext { .. },
-        ))) if out_of_date => (false, None),
+        Some(Err(error)) if out_of_date && is_about_dates(error) => (false, None),
         Some(Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)))
             if self_signed =>
         {
@@ -560,6 +575,26 @@ fn judge(
     })
 }
 
+fn is_about_dates(error: &rustls::Error) -> bool {
+    matches!(
+        error,
+        rustls::Error::InvalidCertificate(
+            CertificateError::Expired
+                | CertificateError::ExpiredContext { .. }
+                | CertificateError::NotValidYet
+                | CertificateError::NotValidYetContext { .. }
+        )
+    )
+}
+
+/// The latest `not_before` of the chain, if every certificate is still valid then.
+fn moment_all_in_date(chain: &[CertificateInfo]) -> Option<UnixTime> {
+    let at = chain.iter().map(|c| c.not_before).max()?;
+    let until = chain.iter().map(|c| c.not_after).min()?;
+    let seconds = u64::try_from(at.timestamp()).ok()?;
+    (at <= until).then(|| UnixTime::since_unix_epoch(Duration::from_secs(seconds)))
+}
+
 fn info(certificate: &X509Certificate<'_>) -> Result<CertificateInfo, String> {
     let time = |t: &x509_parser::time::ASN1Time| {
         DateTime::from_timestamp(t.timestamp(), 0)
@@ -582,8 +617,13 @@ fn info(certificate: &X509Certificate<'_>) -> Result<CertificateInfo, String> {
             }
         }
     }
+    // Some leaves have an empty subject (the names are in the extension only).
+    let subject = match display_name(certificate.subject()) {
+        empty if empty.is_empty() => names.first().cloned().unwrap_or(empty),
+        subject => subject,
+    };
     Ok(CertificateInfo {
-        subject: display_name(certificate.subject()),
+        subject,
         issuer: display_name(certificate.issuer()),
         not_before: time(&validity.not_before)?,
         not_after: time(&validity.not_after)?,
