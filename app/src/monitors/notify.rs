@@ -437,7 +437,7 @@ async fn send_mail(channel: &ChannelConfig, notice: &Notice) -> Result<(), Strin
     for address in to {
         message = message.to(mailbox(address, "recipient")?);
     }
-    let body = format!("{}\n\n-- \nSent by caretaker.\n", notice.text());
+    let body = format!("{}\n\n-- \nSent by caretaker.", notice.text());
     let message = message
         .body(body)
         .map_err(|e| format!("The e-mail could not be written: {e}."))?;
