@@ -204,12 +204,12 @@ impl ChannelConfig {
                 from,
                 to,
             } => {
-                if host.is_empty()
-                    || !host
+                let name_ok = !host.is_empty()
+                    && host
                         .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
-                {
-                    return Err("The mail server must be a host name or IP address, such as smtp.example.org, without scheme or port.".to_owned());
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+                if !name_ok && host.parse::<std::net::IpAddr>().is_err() {
+                    return Err("The mail server must be a host name or IP address, such as smtp.example.org or 192.0.2.25, without scheme, port or brackets.".to_owned());
                 }
                 if *port == 0 {
                     return Err("The mail server's port must be between 1 and 65535 (usually 587 for STARTTLS, 465 for TLS, 25 for a local relay).".to_owned());
@@ -302,12 +302,17 @@ pub async fn send(
             topic,
             token,
         } => {
-            // Publishing as JSON keeps UTF-8 titles intact (HTTP headers are ASCII).
-            let root = format!("{}/", server.trim_end_matches('/'));
+            // Publishing as JSON keeps UTF-8 titles intact (HTTP headers are ASCII). It goes
+            // to the server's root, which may sit under a path behind a reverse proxy.
+            let mut root = http_url(server, "ntfy server")?;
+            if !root.path().ends_with('/') {
+                let path = format!("{}/", root.path());
+                root.set_path(&path);
+            }
             post(
                 http,
                 channel,
-                &root,
+                root.as_str(),
                 token.as_deref(),
                 &ntfy_body(topic, notice),
             )
@@ -514,8 +519,17 @@ fn smtp_error(target: &str, error: &lettre::transport::smtp::Error) -> String {
 
 /// Parses an http(s) URL with a host; `what` names the field in the error.
 fn http_url(raw: &str, what: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|_| {
-        format!("The {what} is not a valid URL; give a full address such as https://example.org/….")
+    // url's own messages ("empty host", …) are terse; these two cases are the usual typos.
+    let url = Url::parse(raw.trim()).map_err(|e| match e.to_string().as_str() {
+        "empty host" => format!(
+            "The {what} has no host name; give a full address such as https://example.org/…."
+        ),
+        "relative URL without a base" => {
+            format!("The {what} must start with https:// or http://, as in https://example.org/….")
+        }
+        _ => format!(
+            "The {what} is not a valid URL; give a full address such as https://example.org/…."
+        ),
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
@@ -550,9 +564,8 @@ fn host_of(raw: &str) -> String {
 }
 
 fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || bare
+        || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }
