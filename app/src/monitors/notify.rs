@@ -69,7 +69,7 @@ pub enum ChannelConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpSecurity {
-    /// No encryption: only for a relay on this machine (no password is sent this way).
+    /// No encryption: for a relay on this machine (a password is only accepted for localhost).
     Plain,
     /// Plain connection upgraded with STARTTLS, which is required (usually port 587).
     StartTls,
