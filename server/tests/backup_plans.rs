@@ -1363,3 +1363,90 @@ async fn a_postgres_dump_is_streamed_to_restic_and_a_drill_loads_it_into_a_throw
         "no snapshot of a failed dump"
     );
 }
+
+/// Issue 6's "at a glance" alert: a backup-freshness monitor of a plan is down until every
+/// copy has a good backup, goes down again once the last one is older than the limit, and
+/// the public status page shows when the plan was last backed up.
+#[tokio::test]
+async fn a_stale_plan_is_a_down_freshness_monitor_and_the_status_page_shows_its_last_backup() {
+    use app::core::scheduler::ManualClock;
+    use app::monitors::{service as monitors, MonitorForm, MonitorState};
+    use std::sync::Arc;
+
+    let backups = Backups::new().await;
+    let place = tempfile::tempdir().unwrap();
+    let source = place.path().join("data");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("notes.txt"), b"keep me").unwrap();
+    let repository = backups
+        .repository("nightly", &place.path().join("repo"), false)
+        .await;
+    let plan = backups
+        .plan(
+            &[
+                ("name", "documents"),
+                ("data_class", "user"),
+                ("sources", &source.display().to_string()),
+            ],
+            &[repository],
+        )
+        .await
+        .unwrap();
+    let actor = app::audit::service::Actor {
+        user_id: None,
+        name: "test".into(),
+        address: "127.0.0.1".into(),
+    };
+    let state = &backups.app.state;
+    let monitor = monitors::create(
+        state,
+        &actor,
+        &MonitorForm {
+            name: "documents backup".into(),
+            kind: "backup_freshness".into(),
+            plan_id: plan.to_string(),
+            down_after: "1".into(),
+            up_after: "1".into(),
+            published: Some("on".into()),
+            public_name: "Document backups".into(),
+            ..MonitorForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    let state_of = |id| async move { monitors::view(state, id).await.unwrap().summary.state };
+
+    let never = monitors::check_now(state, monitor).await.unwrap();
+    assert!(
+        never.message.contains("no good backup yet"),
+        "{}",
+        never.message
+    );
+    assert_eq!(state_of(monitor).await, MonitorState::Down);
+
+    backups.run(plan, "backup").await.unwrap();
+    let fresh = monitors::check_now(state, monitor).await.unwrap();
+    assert!(fresh.ok, "{}", fresh.message);
+    assert_eq!(state_of(monitor).await, MonitorState::Up);
+    let status = monitors::public_status(state).await.unwrap();
+    let service = &status.services[0];
+    assert_eq!(service.name, "Document backups");
+    let last = service.last_backup.expect("the last backup is published");
+    assert!((chrono::Utc::now() - last).num_minutes() < 10, "{last}");
+    let page = common::get(&backups.app.router, "/status").await;
+    assert!(page.body.contains("Last backup"), "{}", page.body);
+    assert!(
+        !page.body.contains(&source.display().to_string()),
+        "the backed-up paths stay internal"
+    );
+
+    // Two days on, without another backup: stale, and down again.
+    let clock = Arc::new(ManualClock::new(
+        chrono::Utc::now() + chrono::Duration::hours(app::backups::STALE_AFTER_HOURS + 22),
+    ));
+    state.scheduler.use_clock(clock);
+    let stale = monitors::check_now(state, monitor).await.unwrap();
+    assert!(!stale.ok);
+    assert!(stale.message.contains("hours ago"), "{}", stale.message);
+    assert_eq!(state_of(monitor).await, MonitorState::Down);
+}

@@ -452,19 +452,23 @@ print(json.dumps({"subject": m["subject"], "from": m["from"], "to": m["to"],
                   "body": m.get_content()}))
 "#;
 
-const INSTALL_HINT: &str = "The e-mail test needs Python 3 and aiosmtpd: install them with \
-     `apt-get install python3 python3-pip && pip3 install aiosmtpd` (scripts/test does this).";
+/// Debian's Python with Debian's aiosmtpd package: the `python3` first on PATH may be
+/// another installation without it.
+const PYTHON: &str = "/usr/bin/python3";
+
+const INSTALL_HINT: &str = "The e-mail test needs Debian's aiosmtpd: install it with \
+     `apt-get install python3-aiosmtpd` (scripts/test does this).";
 
 impl SmtpServer {
     fn start() -> SmtpServer {
         let maildir = tempfile::tempdir().unwrap();
-        let mut child = Command::new("python3")
+        let mut child = Command::new(PYTHON)
             .args(["-c", SMTP_SERVER])
             .arg(maildir.path().join("mail"))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("python3 could not be started ({e}). {INSTALL_HINT}"));
+            .unwrap_or_else(|e| panic!("{PYTHON} could not be started ({e}). {INSTALL_HINT}"));
         // The script prints its port once the server accepts connections.
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
@@ -505,7 +509,7 @@ impl SmtpServer {
         let new = self.maildir.path().join("mail").join("new");
         let mut mails = Vec::new();
         for entry in std::fs::read_dir(new).unwrap() {
-            let output = Command::new("python3")
+            let output = Command::new(PYTHON)
                 .args(["-c", READ_MAIL])
                 .arg(entry.unwrap().path())
                 .output()
