@@ -35,6 +35,21 @@ fn resident_mib() -> f64 {
     kib / 1024.0
 }
 
+/// User and system CPU time of this process so far, in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // Linux reports these in USER_HZ, 100 on every mainstream architecture.
+    ticks / 100.0
+}
+
 fn percentile(samples: &mut [f64], share: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[((samples.len() as f64 * share) as usize).min(samples.len() - 1)]
@@ -88,6 +103,8 @@ async fn main() {
     );
 
     let before = resident_mib();
+    let cpu_before = cpu_seconds();
+    let window = Instant::now();
     tokio::spawn(app::monitors::runner::supervise(app.state.clone()));
     // The first interval spreads the starts; lateness is measured over the whole run.
     let mut rss = Vec::new();
@@ -96,6 +113,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(5)).await;
         rss.push(resident_mib());
     }
+    let cpu_share = (cpu_seconds() - cpu_before) / window.elapsed().as_secs_f64() * 100.0;
     let (count, p50, p99, max) = app.state.monitors.lateness();
     let checks: i64 = sqlx::query_scalar("SELECT count(*) FROM monitor_results WHERE at > ?")
         .bind(app::core::db::millis(
@@ -111,6 +129,9 @@ async fn main() {
     println!(
         "resident memory: {before:.1} MiB before the runner, {:.1} MiB at the end, {rss_max:.1} MiB at most",
         rss.last().copied().unwrap_or(before)
+    );
+    println!(
+        "CPU over the {minutes} min: {cpu_share:.1} % of one core (runner, writer and the target server together)"
     );
 
     // Pages while the runner keeps going.

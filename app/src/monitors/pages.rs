@@ -668,8 +668,14 @@ fn MonitorBody(
                 <div><dt>"90 days"</dt><dd>{percent(uptime.quarter)}</dd></div>
                 {summary.cert_days.map(|days| view! { <div><dt>"Certificate"</dt><dd>{format!("{days} days left")}</dd></div> })}
             </dl>
-            <figure class="chart" inner_html=response_chart></figure>
-            <figure class="chart" inner_html=uptime_chart></figure>
+            <figure class="chart">
+                <figcaption>"Response time, last 24 hours"</figcaption>
+                <div inner_html=response_chart></div>
+            </figure>
+            <figure class="chart">
+                <figcaption>"Uptime per day, last 90 days"</figcaption>
+                <div inner_html=uptime_chart></div>
+            </figure>
         </section>
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"Incidents"</h2>

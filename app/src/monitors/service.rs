@@ -11,7 +11,7 @@ use crate::audit::service::{record, Actor};
 use crate::audit::Outcome;
 use crate::core::error::AppError;
 use crate::core::state::AppState;
-use crate::ui::chart::{time_series_svg, Point};
+use crate::ui::chart::{framed_time_series_svg, Frame, Point};
 
 const AREA: &str = "monitors";
 /// Incidents a monitor's page lists.
@@ -133,7 +133,7 @@ pub async fn view(state: &AppState, id: i64) -> Result<MonitorView, AppError> {
         .iter()
         .filter_map(|(_, _, latency)| *latency)
         .collect();
-    let response_chart = time_series_svg(
+    let response_chart = framed_time_series_svg(
         &format!("Response time of {name}, last 24 hours"),
         &match latencies.iter().max() {
             Some(max) => format!(
@@ -155,8 +155,12 @@ pub async fn view(state: &AppState, id: i64) -> Result<MonitorView, AppError> {
             })
             .collect::<Vec<_>>(),
         (720, 220),
+        Frame {
+            window: Some((now - chrono::Duration::hours(24), now)),
+            top: None,
+        },
     );
-    let uptime_chart = time_series_svg(
+    let uptime_chart = framed_time_series_svg(
         &format!("Uptime of {name} per day, last 90 days"),
         &format!(
             "{} days with checks; uptime {} over 30 days and {} over 90 days.",
@@ -174,6 +178,10 @@ pub async fn view(state: &AppState, id: i64) -> Result<MonitorView, AppError> {
             })
             .collect::<Vec<_>>(),
         (720, 220),
+        Frame {
+            window: Some((now - chrono::Duration::days(90), now)),
+            top: Some(100.0),
+        },
     );
     Ok(MonitorView {
         form: form_of(&monitor),

@@ -50,9 +50,36 @@ pub fn time_series_svg(
     points: &[Point],
     size: (u32, u32),
 ) -> String {
+    framed_time_series_svg(title, description, y_label, points, size, Frame::default())
+}
+
+/// Where a chart's axes end when the data alone should not decide it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Frame {
+    /// The time axis spans this window ("the last 90 days") even when the points cover
+    /// only part of it; points outside it are left out.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The value axis ends here (100 for percentages) unless a value is higher.
+    pub top: Option<f64>,
+}
+
+/// [`time_series_svg`] with axes set by `frame`.
+pub fn framed_time_series_svg(
+    title: &str,
+    description: &str,
+    y_label: &str,
+    points: &[Point],
+    size: (u32, u32),
+    frame: Frame,
+) -> String {
+    let inside = |point: &Point| {
+        frame
+            .window
+            .is_none_or(|(from, to)| point.at >= from && point.at <= to)
+    };
     let mut ordered: Vec<Point> = points
         .iter()
-        .filter(|point| point.value.is_finite())
+        .filter(|point| point.value.is_finite() && inside(point))
         .copied()
         .collect();
     ordered.sort_by_key(|point| point.at);
@@ -60,7 +87,7 @@ pub fn time_series_svg(
         message_svg(size, "No data yet")
     } else {
         let mut svg = String::new();
-        match draw(&mut svg, y_label, &ordered, size) {
+        match draw(&mut svg, y_label, &ordered, size, frame) {
             Ok(()) => svg,
             Err(error) => {
                 // Drawing into a String has no I/O to fail; this guards against plotters'
@@ -79,10 +106,18 @@ fn draw(
     y_label: &str,
     points: &[Point],
     size: (u32, u32),
+    frame: Frame,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let seconds = |at: DateTime<Utc>| at.timestamp_millis() as f64 / 1000.0;
-    let (first, last) = time_range(seconds(points[0].at), seconds(points[points.len() - 1].at));
+    let (first, last) = match frame.window {
+        Some((from, to)) => time_range(seconds(from), seconds(to)),
+        None => time_range(seconds(points[0].at), seconds(points[points.len() - 1].at)),
+    };
     let (bottom, top) = value_range(points);
+    let top = match frame.top {
+        Some(ceiling) if points.iter().all(|point| point.value <= ceiling) => ceiling,
+        _ => top,
+    };
     let ticks = time_ticks(first, last, (size.0 / TIME_LABEL_WIDTH).clamp(2, 8));
 
     let root = SVGBackend::with_string(svg, size).into_drawing_area();
@@ -542,5 +577,36 @@ mod tests {
         assert!(ticks.iter().all(|tick| tick % 3600.0 == 0.0), "{ticks:?}");
         let years = time_ticks(start, start + 3.0 * 365.0 * 86_400.0, 4);
         assert!(!years.is_empty() && years.len() <= 4, "{years:?}");
+    }
+
+    #[test]
+    fn a_frame_sets_the_time_window_and_the_top_of_the_value_axis() {
+        let at = |minute| point(minute, 0.0, true).at;
+        let framed = |top| {
+            framed_time_series_svg(
+                "Uptime",
+                "d",
+                "% up",
+                &[point(0, 50.0, true), point(-10 * 24 * 60, 40.0, false)],
+                (720, 220),
+                Frame {
+                    window: Some((at(-3 * 24 * 60), at(24 * 60))),
+                    top,
+                },
+            )
+        };
+        let svg = framed(Some(100.0));
+        // The axis spans four days although one point is inside them, and the point
+        // ten days back is left out (no cross).
+        assert!(svg.contains(">\n11-20 00:00\n<"), "{svg}");
+        assert!(svg.contains(">\n11-23 00:00\n<"), "{svg}");
+        assert!(!svg.contains("11-12 "), "{svg}");
+        let red = elements(&svg)
+            .into_iter()
+            .any(|element| attribute(&element, "stroke") == Some("#DC2626"));
+        assert!(!red, "the failed point outside the window is not drawn");
+        assert!(svg.contains(">\n100.0\n<"), "the axis ends at 100: {svg}");
+        let unframed = framed(None);
+        assert!(!unframed.contains(">\n100.0\n<"), "{unframed}");
     }
 }
