@@ -331,6 +331,94 @@ async fn file_urls_metadata_addresses_and_redirects_to_them_are_refused() {
     assert_eq!(anonymous.status, 401);
 }
 
+/// A server that records the `X-Api-Key` header of every request it is sent, and answers 200.
+async fn key_recorder() -> (Arc<Mutex<Vec<String>>>, String) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let router =
+        Router::new()
+            .route(
+                "/",
+                get(
+                    |State(seen): State<Arc<Mutex<Vec<String>>>>,
+                     headers: axum::http::HeaderMap| async move {
+                        let key = headers
+                            .get("x-api-key")
+                            .map(|v| v.to_str().unwrap_or("?").to_owned());
+                        seen.lock().unwrap().push(key.unwrap_or_default());
+                        "fine"
+                    },
+                ),
+            )
+            .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (seen, format!("http://{address}"))
+}
+
+/// A server whose every answer redirects to `to`.
+async fn redirector(to: String) -> String {
+    let router = Router::new().fallback(move || {
+        let to = to.clone();
+        async move { (StatusCode::FOUND, [(header::LOCATION, to)]) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn secret_headers_never_follow_a_redirect_to_another_server_and_urls_hold_no_password() {
+    let app = test_app(LOCAL_DOCKER).await;
+    let (seen, other) = key_recorder().await;
+    let redirecting = redirector(format!("{other}/")).await;
+    let with_key = |name: &str| MonitorForm {
+        headers: "X-Api-Key: s3cret-key".to_owned(),
+        follow_redirects: Some("on".to_owned()),
+        ..http_form(name, &redirecting)
+    };
+    // With a secret header the redirect to another server is not followed, and says why.
+    let id = create(&app, with_key("keyed")).await;
+    let outcome = check(&app, id).await;
+    assert!(!outcome.ok);
+    assert!(
+        outcome.message.contains("another server"),
+        "{}",
+        outcome.message
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the other server was asked"
+    );
+    // Without one it is followed, and the other server is reached without any key.
+    let plain = MonitorForm {
+        follow_redirects: Some("on".to_owned()),
+        ..http_form("plain", &redirecting)
+    };
+    let id = create(&app, plain).await;
+    assert!(check(&app, id).await.ok);
+    assert_eq!(*seen.lock().unwrap(), vec![String::new()]);
+    // Straight at the server, the key is sent.
+    let direct = MonitorForm {
+        headers: "X-Api-Key: s3cret-key".to_owned(),
+        ..http_form("direct", &other)
+    };
+    let id = create(&app, direct).await;
+    assert!(check(&app, id).await.ok);
+    assert_eq!(seen.lock().unwrap().last().unwrap(), "s3cret-key");
+    // A password in the URL is refused at the form, with what to do instead.
+    let error = service::create(
+        &app.state,
+        &actor(),
+        &http_form("pw", "https://admin:hunter2@example.org/"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("Authorization header"), "{error}");
+}
+
 #[tokio::test]
 async fn the_status_page_shows_only_what_was_published() {
     let app = test_app(LOCAL_DOCKER).await;

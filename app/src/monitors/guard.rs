@@ -108,55 +108,84 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// Which redirects a monitor's HTTP client follows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Redirects {
+    None,
+    /// To any vetted URL.
+    Any,
+    /// Only within the first URL's origin (scheme, host and port): for requests carrying
+    /// secret headers, which must never be sent to another server.
+    SameOrigin,
+}
+
 /// Redirects hop to vetted URLs only, at most ten times.
-fn redirect_policy(allow_link_local: bool) -> reqwest::redirect::Policy {
+fn redirect_policy(redirects: Redirects, allow_link_local: bool) -> reqwest::redirect::Policy {
+    if redirects == Redirects::None {
+        return reqwest::redirect::Policy::none();
+    }
     reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= 10 {
             return attempt.error("more than 10 redirects");
         }
-        match check_parsed(attempt.url(), allow_link_local) {
-            Ok(()) => attempt.follow(),
-            Err(why) => attempt.error(format!("redirected to a refused address: {why}")),
+        if let Err(why) = check_parsed(attempt.url(), allow_link_local) {
+            return attempt.error(format!("redirected to a refused address: {why}"));
         }
+        let first = attempt.previous().first().map(Url::origin);
+        if redirects == Redirects::SameOrigin
+            && first.is_some_and(|first| first != attempt.url().origin())
+        {
+            let to = attempt.url().origin().ascii_serialization();
+            return attempt.error(format!(
+                "redirected to another server ({to}); the monitor's secret headers are never sent to another server, so point the monitor at the final address"
+            ));
+        }
+        attempt.follow()
     })
 }
 
-/// The HTTP clients monitors use: one per combination of "follow redirects" and "allow
-/// link-local", shared by every monitor (one connection pool each).
+/// The HTTP clients monitors and notices use: one per combination of redirect policy and
+/// "allow link-local", shared by every monitor (one connection pool each). They ignore
+/// `HTTP_PROXY` and friends: a check measures the target, and a proxy would also see the
+/// secret headers.
 #[derive(Clone)]
 pub struct HttpClients {
-    clients: Arc<[reqwest::Client; 4]>,
+    clients: Arc<[reqwest::Client; 6]>,
 }
 
 impl HttpClients {
     pub fn new() -> Result<Self, String> {
-        let build = |follow: bool, allow: bool| {
+        let build = |redirects: Redirects, allow: bool| {
             reqwest::Client::builder()
                 .user_agent(concat!("caretaker-monitor/", env!("CARGO_PKG_VERSION")))
                 .dns_resolver(Arc::new(GuardedResolver {
                     allow_link_local: allow,
                 }))
-                .redirect(if follow {
-                    redirect_policy(allow)
-                } else {
-                    reqwest::redirect::Policy::none()
-                })
+                .redirect(redirect_policy(redirects, allow))
+                .no_proxy()
                 .pool_max_idle_per_host(4)
                 .build()
                 .map_err(|error| format!("The HTTP client could not be built: {error}"))
         };
         Ok(Self {
             clients: Arc::new([
-                build(false, false)?,
-                build(false, true)?,
-                build(true, false)?,
-                build(true, true)?,
+                build(Redirects::None, false)?,
+                build(Redirects::None, true)?,
+                build(Redirects::Any, false)?,
+                build(Redirects::Any, true)?,
+                build(Redirects::SameOrigin, false)?,
+                build(Redirects::SameOrigin, true)?,
             ]),
         })
     }
 
-    pub fn get(&self, follow_redirects: bool, allow_link_local: bool) -> &reqwest::Client {
-        &self.clients[usize::from(follow_redirects) * 2 + usize::from(allow_link_local)]
+    pub fn get(&self, redirects: Redirects, allow_link_local: bool) -> &reqwest::Client {
+        let policy = match redirects {
+            Redirects::None => 0,
+            Redirects::Any => 1,
+            Redirects::SameOrigin => 2,
+        };
+        &self.clients[policy * 2 + usize::from(allow_link_local)]
     }
 }
 

@@ -542,6 +542,9 @@ fn http_url(raw: &str, what: &str) -> Result<Url, String> {
             "The {what} has no host name; give a full address such as https://example.org/…."
         ));
     }
+    // The same address rules as monitors: notices never go to cloud metadata or
+    // link-local addresses (names resolving there are refused when the notice is sent).
+    super::guard::check_url(url.as_str(), false).map_err(|why| format!("The {what}: {why}"))?;
     Ok(url)
 }
 
@@ -654,6 +657,30 @@ mod tests {
             token: Some("tk_SECRET".into()),
         };
         assert_eq!(ntfy.describe(), "ntfy topic \"alerts\" on ntfy.sh");
+    }
+
+    #[test]
+    fn channels_never_point_at_metadata_or_link_local_addresses() {
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fd00:ec2::254]/",
+            "http://169.254.10.1:8080/hook",
+        ] {
+            let hook = ChannelConfig::Webhook { url: url.into() };
+            let why = hook.validate().unwrap_err();
+            assert!(why.contains("The webhook URL:"), "{url}: {why}");
+            assert!(why.contains("address"), "{url}: {why}");
+        }
+        let ntfy = ChannelConfig::Ntfy {
+            server: "http://169.254.169.254".into(),
+            topic: "alerts".into(),
+            token: None,
+        };
+        assert!(ntfy.validate().unwrap_err().contains("metadata"));
+        let fine = ChannelConfig::Webhook {
+            url: "http://127.0.0.1:9000/hook".into(),
+        };
+        assert_eq!(fine.validate(), Ok(()));
     }
 
     #[test]

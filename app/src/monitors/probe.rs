@@ -122,9 +122,14 @@ async fn http(state: &AppState, probes: &Probes, spec: &MonitorSpec, timeout: Du
         Err(why) => return Outcome::down(why, None),
     };
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let redirects = match (*follow_redirects, secret_headers.is_empty()) {
+        (false, _) => guard::Redirects::None,
+        (true, true) => guard::Redirects::Any,
+        (true, false) => guard::Redirects::SameOrigin,
+    };
     let mut request = probes
         .http
-        .get(*follow_redirects, spec.allow_link_local)
+        .get(redirects, spec.allow_link_local)
         .request(method, url)
         .timeout(timeout);
     for (name, value) in headers {
@@ -309,7 +314,7 @@ async fn ollama(probes: &Probes, url: &str, allow: bool, timeout: Duration) -> O
     let started = Instant::now();
     let answer = probes
         .http
-        .get(true, allow)
+        .get(guard::Redirects::Any, allow)
         .get(url)
         .timeout(timeout)
         .send()

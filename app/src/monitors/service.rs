@@ -470,7 +470,11 @@ pub async fn announce(state: AppState, changes: Vec<Change>) {
                 }
             }
             let sent = notify::send(
-                state.monitors.probes.http.get(false, false),
+                state
+                    .monitors
+                    .probes
+                    .http
+                    .get(super::guard::Redirects::None, false),
                 config,
                 &notice,
             )
@@ -575,7 +579,11 @@ pub async fn test_channel(state: &AppState, actor: &Actor, id: i64) -> Result<St
         link: None,
     };
     let sent = notify::send(
-        state.monitors.probes.http.get(false, false),
+        state
+            .monitors
+            .probes
+            .http
+            .get(super::guard::Redirects::None, false),
         &config,
         &notice,
     )

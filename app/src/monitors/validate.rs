@@ -137,6 +137,13 @@ pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
 fn http(form: &MonitorForm, allow_link_local: bool) -> Result<Target, AppError> {
     let url = super::guard::check_url(&form.target, allow_link_local)
         .map_err(|why| AppError::invalid(format!("Target: {why}")))?;
+    // Monitor URLs are shown on the overview and in notices; a password in one would be
+    // shown with it.
+    if url.password().is_some() {
+        return Err(AppError::invalid(
+            "Target: the URL carries a password (user:password@…), which would be stored and shown in plain text. Remove it and add an Authorization header instead (its value is kept sealed), for example Authorization: Basic followed by the base64 of user:password.",
+        ));
+    }
     let method = form.method.trim().to_ascii_uppercase();
     if !matches!(
         method.as_str(),
@@ -457,6 +464,10 @@ mod tests {
                 "http and https URLs only",
             ),
             (form("http", "http://169.254.169.254/"), "metadata"),
+            (
+                form("http", "https://admin:hunter2@example.org/"),
+                "carries a password",
+            ),
             (form("tcp", "db.internal"), "host:port"),
             (form("tcp", "db:99999"), "is not a port"),
             (form("gopher", "x"), "Kind:"),
