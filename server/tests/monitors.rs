@@ -255,6 +255,7 @@ async fn a_maintenance_window_silences_the_notices() {
         &app,
         MonitorForm {
             down_after: "1".to_owned(),
+            up_after: "1".to_owned(),
             ..http_form("control", &format!("{url}/flip"))
         },
     )
@@ -265,6 +266,25 @@ async fn a_maintenance_window_silences_the_notices() {
     let hooks = site.wait_for_hooks(1).await;
     assert_eq!(hooks.len(), 1, "{hooks:?}");
     assert!(hooks[0].to_string().contains("control"), "{}", hooks[0]);
+    // Its outage was announced, so its recovery is too, even inside a window opened since.
+    service::add_maintenance(
+        &app.state,
+        &actor(),
+        &MaintenanceForm {
+            monitor_id: control.to_string(),
+            starts_at: format(now - chrono::Duration::minutes(1)),
+            ends_at: format(now + chrono::Duration::hours(1)),
+            zone: "UTC".to_owned(),
+            note: "late window".to_owned(),
+        },
+    )
+    .await
+    .unwrap();
+    site.fail(false);
+    check(&app, control).await;
+    let hooks = site.wait_for_hooks(2).await;
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    assert!(hooks[1].to_string().contains("control"), "{}", hooks[1]);
 }
 
 #[tokio::test]

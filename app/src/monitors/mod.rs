@@ -478,3 +478,27 @@ pub fn percent(share: Option<f64>) -> String {
         Some(share) => format!("{:.2} %", (share * 100.0).min(99.99)),
     }
 }
+
+/// A certificate's remaining life for people: "12 days left", "expires today", "expired 3
+/// days ago".
+pub fn certificate_left(days: i64) -> String {
+    match days {
+        ..-1 => format!("expired {} days ago", -days),
+        -1 => "expired yesterday".to_owned(),
+        0 => "expires today".to_owned(),
+        1 => "1 day left".to_owned(),
+        _ => format!("{days} days left"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn certificate_lives_read_well() {
+        assert_eq!(super::certificate_left(30), "30 days left");
+        assert_eq!(super::certificate_left(1), "1 day left");
+        assert_eq!(super::certificate_left(0), "expires today");
+        assert_eq!(super::certificate_left(-1), "expired yesterday");
+        assert_eq!(super::certificate_left(-3), "expired 3 days ago");
+    }
+}

@@ -200,7 +200,7 @@ fn MonitorTable(
                             <td>{monitor.last_check_at.map(|at| view! { <Time at/> })}
                                 <br/><span class="small muted">{monitor.last_message.clone()}</span></td>
                             <td>{monitor.last_latency_ms.map(|ms| format!("{ms} ms"))}
-                                {monitor.cert_days.map(|days| view! { <br/><span class="small">{format!("certificate: {days} days left")}</span> })}</td>
+                                {monitor.cert_days.map(|days| view! { <br/><span class="small">{format!("certificate: {}", super::certificate_left(days))}</span> })}</td>
                             <td>{percent(monitor.uptime.day)}</td>
                             <td>{percent(monitor.uptime.month)}</td>
                             {actions}
@@ -666,7 +666,7 @@ fn MonitorBody(
                 <div><dt>"7 days"</dt><dd>{percent(uptime.week)}</dd></div>
                 <div><dt>"30 days"</dt><dd>{percent(uptime.month)}</dd></div>
                 <div><dt>"90 days"</dt><dd>{percent(uptime.quarter)}</dd></div>
-                {summary.cert_days.map(|days| view! { <div><dt>"Certificate"</dt><dd>{format!("{days} days left")}</dd></div> })}
+                {summary.cert_days.map(|days| view! { <div><dt>"Certificate"</dt><dd>{super::certificate_left(days)}</dd></div> })}
             </dl>
             <figure class="chart">
                 <figcaption>"Response time, last 24 hours"</figcaption>

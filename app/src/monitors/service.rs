@@ -664,12 +664,15 @@ pub async fn remove_maintenance(state: &AppState, actor: &Actor, id: i64) -> Res
 pub async fn public_status(state: &AppState) -> Result<PublicStatus, AppError> {
     let now = state.scheduler.now();
     let open = store::incidents(&state.db, None, 1000).await?;
-    let mut services = Vec::new();
-    for monitor in store::list(&state.db)
+    let published: Vec<_> = store::list(&state.db)
         .await?
         .into_iter()
         .filter(|monitor| monitor.published)
-    {
+        .collect();
+    let ids: Vec<i64> = published.iter().map(|monitor| monitor.id).collect();
+    let mut uptimes = store::uptimes(&state.db, &ids, now).await?;
+    let mut services = Vec::new();
+    for monitor in published {
         let last_backup = match &monitor.spec.target {
             Target::BackupFreshness { plan_id, .. } => {
                 crate::backups::service::freshness(state, *plan_id, now)
@@ -690,11 +693,13 @@ pub async fn public_status(state: &AppState) -> Result<PublicStatus, AppError> {
             } else {
                 monitor.state
             },
-            uptime: store::uptime_of(&state.db, monitor.id, now).await?,
+            uptime: uptimes.remove(&monitor.id).unwrap_or_default(),
             certificate_days_left,
             last_backup,
+            // A paused monitor's open incident is stale: its state shows as unknown.
             down_since: open
                 .iter()
+                .filter(|_| !monitor.paused)
                 .find(|incident: &&Incident| incident.monitor_id == monitor.id)
                 .map(|incident| incident.started_at),
         });

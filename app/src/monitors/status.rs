@@ -73,7 +73,7 @@ fn ServiceRow(service: PublicService) -> impl IntoView {
                 <div><dt>"Uptime 24 h"</dt><dd>{percent(uptime.day)}</dd></div>
                 <div><dt>"30 days"</dt><dd>{percent(uptime.month)}</dd></div>
                 <div><dt>"90 days"</dt><dd>{percent(uptime.quarter)}</dd></div>
-                {certificate_days_left.map(|days| view! { <div><dt>"Certificate"</dt><dd>{format!("valid for {days} more days")}</dd></div> })}
+                {certificate_days_left.map(|days| view! { <div><dt>"Certificate"</dt><dd>{super::certificate_left(days)}</dd></div> })}
                 {last_backup.map(|at| view! { <div><dt>"Last backup"</dt><dd><Time at/></dd></div> })}
             </dl>
         </li>

@@ -381,7 +381,8 @@ async fn record_one(
             at: result.at,
             cause,
             down_since: from_millis(started_at),
-            silenced: silenced || in_maintenance,
+            // A recovery is announced exactly when its outage was, maintenance or not.
+            silenced,
         }),
     )
 }
@@ -419,8 +420,9 @@ fn share(checks: i64, ups: i64) -> Option<f64> {
     (checks > 0).then(|| ups as f64 / checks as f64)
 }
 
-/// 24-hour and 30-day uptime of the given monitors (a page of the list): for each, its
-/// last 24 hourly and 30 daily rollup rows, read by key.
+/// The four uptimes of the given monitors (a page of the list, or the published ones):
+/// for each, at most its last 168 hourly and 90 daily rollup rows, read by key in two
+/// grouped statements.
 pub async fn uptimes(
     pool: &SqlitePool,
     ids: &[i64],
@@ -430,59 +432,47 @@ pub async fn uptimes(
     if ids.is_empty() {
         return Ok(uptimes);
     }
-    let [day, _, month, _] = window_starts(now);
-    let marks = vec!["?"; ids.len()].join(", ");
-    let mut sums = Vec::new();
-    for (table, bucket, since) in [
-        ("monitor_hourly", "hour", day),
-        ("monitor_daily", "day", month),
+    let [day, week, month, quarter] = window_starts(now);
+    // Numbered like ?1 and ?2: sqlx counts unnumbered `?` from the first argument.
+    let marks = (3..ids.len() + 3)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (table, bucket, short, long) in [
+        ("monitor_hourly", "hour", day, week),
+        ("monitor_daily", "day", month, quarter),
     ] {
         let sql = format!(
-            "SELECT monitor_id, sum(checks), sum(ups) FROM {table} WHERE monitor_id IN ({marks}) \
-             AND {bucket} > ? GROUP BY monitor_id"
+            "SELECT monitor_id, coalesce(sum(CASE WHEN {bucket} > ?1 THEN checks END), 0), \
+             coalesce(sum(CASE WHEN {bucket} > ?1 THEN ups END), 0), sum(checks), sum(ups) \
+             FROM {table} WHERE {bucket} > ?2 AND monitor_id IN ({marks}) GROUP BY monitor_id"
         );
-        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(&sql)
+            .bind(short)
+            .bind(long);
         for id in ids {
             query = query.bind(id);
         }
-        sums.push(query.bind(since).fetch_all(pool).await?);
-    }
-    for (id, checks, ups) in &sums[0] {
-        uptimes.entry(*id).or_default().day = share(*checks, *ups);
-    }
-    for (id, checks, ups) in &sums[1] {
-        uptimes.entry(*id).or_default().month = share(*checks, *ups);
+        for (id, short_checks, short_ups, long_checks, long_ups) in query.fetch_all(pool).await? {
+            let uptime = uptimes.entry(id).or_default();
+            if bucket == "hour" {
+                uptime.day = share(short_checks, short_ups);
+                uptime.week = share(long_checks, long_ups);
+            } else {
+                uptime.month = share(short_checks, short_ups);
+                uptime.quarter = share(long_checks, long_ups);
+            }
+        }
     }
     Ok(uptimes)
 }
 
-/// All four uptimes of one monitor: at most 168 hourly and 90 daily rows, by key.
+/// All four uptimes of one monitor.
 pub async fn uptime_of(pool: &SqlitePool, id: i64, now: DateTime<Utc>) -> Result<Uptime, AppError> {
-    let [day, week, month, quarter] = window_starts(now);
-    let (day_checks, day_ups, week_checks, week_ups): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(CASE WHEN hour > ?1 THEN checks END), 0), coalesce(sum(CASE WHEN hour > ?1 THEN ups END), 0), \
-         coalesce(sum(checks), 0), coalesce(sum(ups), 0) FROM monitor_hourly WHERE monitor_id = ?3 AND hour > ?2",
-    )
-    .bind(day)
-    .bind(week)
-    .bind(id)
-    .fetch_one(pool)
-    .await?;
-    let (month_checks, month_ups, quarter_checks, quarter_ups): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(CASE WHEN day > ?1 THEN checks END), 0), coalesce(sum(CASE WHEN day > ?1 THEN ups END), 0), \
-         coalesce(sum(checks), 0), coalesce(sum(ups), 0) FROM monitor_daily WHERE monitor_id = ?3 AND day > ?2",
-    )
-    .bind(month)
-    .bind(quarter)
-    .bind(id)
-    .fetch_one(pool)
-    .await?;
-    Ok(Uptime {
-        day: share(day_checks, day_ups),
-        week: share(week_checks, week_ups),
-        month: share(month_checks, month_ups),
-        quarter: share(quarter_checks, quarter_ups),
-    })
+    Ok(uptimes(pool, &[id], now)
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
 }
 
 /// Raw results since a time: (at, ok, latency).
@@ -554,16 +544,28 @@ pub async fn incidents(
     monitor: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Incident>, AppError> {
-    let rows: Vec<IncidentRow> = sqlx::query_as(
-        "SELECT i.id, i.monitor_id, m.name AS monitor, i.started_at, i.ended_at, i.cause, i.silenced \
-         FROM monitor_incidents i JOIN monitors m ON m.id = i.monitor_id \
-         WHERE (?1 IS NULL AND i.ended_at IS NULL) OR i.monitor_id = ?1 \
-         ORDER BY i.started_at DESC LIMIT ?2",
-    )
-    .bind(monitor)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+    // Two statements rather than one with `?1 IS NULL OR …`, so each can use its index.
+    const SELECT: &str = "SELECT i.id, i.monitor_id, m.name AS monitor, i.started_at, i.ended_at, \
+         i.cause, i.silenced FROM monitor_incidents i JOIN monitors m ON m.id = i.monitor_id";
+    let rows: Vec<IncidentRow> = match monitor {
+        Some(monitor) => {
+            sqlx::query_as(&format!(
+                "{SELECT} WHERE i.monitor_id = ? ORDER BY i.started_at DESC LIMIT ?"
+            ))
+            .bind(monitor)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        None => {
+            sqlx::query_as(&format!(
+                "{SELECT} WHERE i.ended_at IS NULL ORDER BY i.started_at DESC LIMIT ?"
+            ))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+    };
     Ok(rows.into_iter().map(Incident::from).collect())
 }
 
