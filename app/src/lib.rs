@@ -10,6 +10,7 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod backups;
