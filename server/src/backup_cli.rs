@@ -138,7 +138,7 @@ async fn state(args: &CommonArgs) -> anyhow::Result<AppState> {
 }
 
 /// The audit names the command and the user running it.
-fn actor() -> Actor {
+pub(crate) fn actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     Actor {
         user_id: None,

@@ -12,7 +12,7 @@ use crate::config::{Config, FlagValues, Inputs, SETTINGS};
 #[command(
     name = "caretaker",
     version,
-    about = "A self-hosted admin dashboard for a few Docker hosts: containers, models, backups, monitors.",
+    about = "A self-hosted admin dashboard for a few Docker hosts: containers, models, backups, monitors, request analytics.",
     long_about = "A self-hosted admin dashboard for a few Docker hosts.\n\n\
         Settings come from defaults, then a TOML file (--config or CARETAKER_CONFIG), then \
         CARETAKER_* environment variables, then flags. `caretaker config check` prints them."
@@ -47,6 +47,11 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         command: crate::backup_cli::BackupCommand,
+    },
+    /// Access logs: import files into the analytics, export a day's counts per route.
+    Logs {
+        #[command(subcommand)]
+        command: crate::logs_cli::LogsCommand,
     },
 }
 
@@ -173,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Backup { command }) => crate::backup_cli::run(command, &cli.common).await,
+        Some(Command::Logs { command }) => crate::logs_cli::run(command, &cli.common).await,
         Some(Command::Config {
             command: ConfigCommand::Check(args),
         }) => {

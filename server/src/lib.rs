@@ -5,6 +5,7 @@ pub mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod logging;
+pub mod logs_cli;
 pub mod middleware;
 pub mod ops;
 pub mod router;

@@ -176,6 +176,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     app::jobs::service::start(&state).await?;
     // Monitors: each on its interval, until the process ends.
     tokio::spawn(app::monitors::runner::supervise(state.clone()));
+    tokio::spawn(app::analytics::service::tail(state.clone()));
     let scheduler = state.scheduler.clone();
     tokio::spawn(scheduler.clone().run());
     // Requests in flight may finish, but not forever: a task's event stream stays open as

@@ -15,6 +15,8 @@ const PREFIX: &str = "v1:";
 
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
+    /// The key again, only to derive other keys from it (see [`SecretBox::derive`]).
+    key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -49,7 +51,23 @@ impl SecretBox {
     fn with_key(key: [u8; 32]) -> Self {
         Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            key,
         }
+    }
+
+    /// A 16-byte key for one purpose (such as salting the hashes of visitors' addresses),
+    /// stable for this data directory and unguessable without its key file.
+    pub fn derive(&self, purpose: &str) -> [u8; 16] {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(b"caretaker derived key\0")
+            .chain_update(purpose.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(self.key)
+            .finalize();
+        let mut derived = [0; 16];
+        derived.copy_from_slice(&digest[..16]);
+        derived
     }
 
     /// `v1:` and the hex of a fresh nonce followed by the ciphertext.

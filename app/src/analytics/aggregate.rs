@@ -1,0 +1,179 @@
+//! Hits folded into the cells the database keeps: per hour (and day) × route × method ×
+//! status class × bot, with bytes, a response-time histogram and unique-visitor sketches.
+//! A batch is built on one thread from a chunk of lines, then written in one transaction
+//! together with the position it reached.
+
+use std::collections::HashMap;
+
+use super::histogram::Histogram;
+use super::parse::Hit;
+use super::route::{is_bot, RouteRules};
+use super::sketch::Visitors;
+
+pub const HOUR: i64 = 3600;
+pub const DAY: i64 = 86_400;
+/// Rejected lines kept as samples per batch (the store keeps a few per source).
+const SAMPLES: usize = 5;
+/// Sample lines are clipped to this many characters.
+const SAMPLE_CHARS: usize = 300;
+/// Targets remembered with their route; beyond this the memo starts again, so a log of
+/// unique URLs costs memory bounded by the batch, not by the file.
+const MEMO_LIMIT: usize = 50_000;
+
+/// The methods counted by name; anything else (garbage, WebDAV) is "OTHER", so a broken
+/// client cannot create unbounded keys.
+const METHODS: [&str; 9] = [
+    "GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+];
+const OTHER_METHOD: u8 = METHODS.len() as u8;
+
+pub fn method_name(index: u8) -> &'static str {
+    METHODS.get(usize::from(index)).copied().unwrap_or("OTHER")
+}
+
+fn method_index(method: &str) -> u8 {
+    METHODS
+        .iter()
+        .position(|known| *known == method)
+        .map_or(OTHER_METHOD, |index| index as u8)
+}
+
+/// 2 for 2xx and so on; 0 for a status outside 100..=599.
+pub fn status_class(status: u16) -> u8 {
+    match status {
+        100..=599 => (status / 100) as u8,
+        _ => 0,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    /// Start of the hour, Unix seconds.
+    pub hour: i64,
+    /// Index into [`Batch::routes`].
+    pub route: u32,
+    pub method: u8,
+    pub status_class: u8,
+    pub bot: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cell {
+    pub requests: u64,
+    pub bytes: u64,
+    /// None until a hit with a response time arrives.
+    pub response: Option<Histogram>,
+}
+
+impl Cell {
+    pub fn merge(&mut self, other: &Cell) {
+        self.requests += other.requests;
+        self.bytes += other.bytes;
+        if let Some(theirs) = &other.response {
+            self.response
+                .get_or_insert_with(Histogram::default)
+                .merge(theirs);
+        }
+    }
+}
+
+/// What a chunk of lines produced.
+#[derive(Default)]
+pub struct Batch {
+    pub routes: Vec<String>,
+    route_ids: HashMap<String, u32>,
+    /// Target as logged → route id: most targets repeat, and routing is the costly part.
+    memo: HashMap<Box<str>, u32>,
+    pub cells: HashMap<CellKey, Cell>,
+    /// Unique visitors (not bots) per day start.
+    pub visitors: HashMap<i64, Visitors>,
+    pub lines: u64,
+    pub rejected: u64,
+    /// (reason, clipped line) of the first few rejected lines.
+    pub samples: Vec<(String, String)>,
+}
+
+impl Batch {
+    pub fn add(&mut self, hit: &Hit<'_>, rules: &RouteRules, salt: &[u8; 16]) {
+        self.lines += 1;
+        let route = self.route_id(&hit.target, rules);
+        let bot = is_bot(&hit.user_agent);
+        let key = CellKey {
+            hour: hit.at - hit.at.rem_euclid(HOUR),
+            route,
+            method: method_index(&hit.method),
+            status_class: status_class(hit.status),
+            bot,
+        };
+        let cell = self.cells.entry(key).or_default();
+        cell.requests += 1;
+        cell.bytes += hit.bytes;
+        if let Some(micros) = hit.response_us {
+            cell.response
+                .get_or_insert_with(Histogram::default)
+                .record(micros);
+        }
+        if !bot {
+            self.visitors
+                .entry(hit.at - hit.at.rem_euclid(DAY))
+                .or_default()
+                .insert(salt, &hit.client, &hit.user_agent);
+        }
+    }
+
+    pub fn reject(&mut self, line: &[u8], reason: &str) {
+        self.lines += 1;
+        self.rejected += 1;
+        if self.samples.len() < SAMPLES {
+            let text: String = String::from_utf8_lossy(line)
+                .chars()
+                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .take(SAMPLE_CHARS)
+                .collect();
+            self.samples.push((reason.to_owned(), text));
+        }
+    }
+
+    fn route_id(&mut self, target: &str, rules: &RouteRules) -> u32 {
+        if let Some(id) = self.memo.get(target) {
+            return *id;
+        }
+        let route = rules.route(target);
+        let id = match self.route_ids.get(&route) {
+            Some(id) => *id,
+            None => {
+                let id = self.routes.len() as u32;
+                self.routes.push(route.clone());
+                self.route_ids.insert(route, id);
+                id
+            }
+        };
+        if self.memo.len() >= MEMO_LIMIT {
+            self.memo.clear();
+        }
+        self.memo.insert(target.into(), id);
+        id
+    }
+
+    pub fn route(&self, key: &CellKey) -> &str {
+        &self.routes[key.route as usize]
+    }
+
+    /// The cells summed per day, for the daily table.
+    pub fn days(&self) -> HashMap<CellKey, Cell> {
+        let mut days: HashMap<CellKey, Cell> = HashMap::new();
+        for (key, cell) in &self.cells {
+            let day = CellKey {
+                hour: key.hour - key.hour.rem_euclid(DAY),
+                ..*key
+            };
+            days.entry(day).or_default().merge(cell);
+        }
+        days
+    }
+
+    /// Requests counted (not rejected) in this batch.
+    pub fn requests(&self) -> u64 {
+        self.lines - self.rejected
+    }
+}

@@ -1,0 +1,378 @@
+//! The analytics logic: sources, ingest (the tailer, imports) and the day export.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+
+use super::aggregate::DAY;
+use super::ingest::{self, Chunk};
+use super::parse::{LogFormat, Parser};
+use super::route::RouteRules;
+use super::{store, IngestReport, LogSource};
+use crate::audit::service::{record, Actor};
+use crate::audit::Outcome;
+use crate::core::error::AppError;
+use crate::core::state::AppState;
+
+const AREA: &str = "analytics";
+/// How often the tailer looks at live files for new lines.
+pub const TAIL_EVERY: Duration = Duration::from_secs(10);
+
+/// Sources being ingested in this process: a second pass over one waits its turn by
+/// skipping (the tailer) or is refused (an import), instead of racing.
+static BUSY: LazyLock<Mutex<HashSet<i64>>> = LazyLock::new(Mutex::default);
+
+struct Busy(i64);
+
+impl Busy {
+    fn claim(source: &LogSource) -> Result<Self, AppError> {
+        let mut busy = BUSY.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !busy.insert(source.id) {
+            return Err(AppError::Conflict(format!(
+                "The log source {} is being read right now; try again when that ends.",
+                source.name
+            )));
+        }
+        Ok(Busy(source.id))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&self.0);
+    }
+}
+
+/// Where an import or pass stands, for progress bars.
+#[derive(Clone, Debug, Default)]
+pub struct Progress {
+    pub file: String,
+    pub file_index: usize,
+    pub files: usize,
+    /// Bytes read of this file (decompressed for .gz) and its size on disk when known.
+    pub done: u64,
+    pub total: Option<u64>,
+    pub lines: u64,
+}
+
+/// Checks a source's fields; the format and patterns are compiled to prove them.
+pub fn validate(source: &LogSource) -> Result<(), AppError> {
+    let name = source.name.trim();
+    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "Name: give 1 to 64 characters, for example “website”.",
+        ));
+    }
+    if !super::FORMATS
+        .iter()
+        .any(|(value, _)| *value == source.format)
+    {
+        return Err(AppError::invalid(format!(
+            "Format: “{}” is not one of {}.",
+            source.format,
+            super::FORMATS
+                .iter()
+                .map(|(value, _)| *value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let format = LogFormat::from_parts(&source.format, &source.format_string)
+        .map_err(|why| AppError::invalid(format!("Format: {why}")))?;
+    Parser::new(&format).map_err(|why| AppError::invalid(format!("Format: {why}")))?;
+    RouteRules::new(&source.route_patterns)
+        .map_err(|why| AppError::invalid(format!("Route patterns: {why}")))?;
+    if !source.path.is_empty() && !Path::new(&source.path).is_absolute() {
+        return Err(AppError::invalid(format!(
+            "Log file: “{}” is not an absolute path; write it like /var/log/nginx/access.log.",
+            source.path
+        )));
+    }
+    Ok(())
+}
+
+pub async fn add_source(
+    state: &AppState,
+    actor: &Actor,
+    source: &LogSource,
+) -> Result<i64, AppError> {
+    let source = LogSource {
+        name: source.name.trim().to_owned(),
+        path: source.path.trim().to_owned(),
+        ..source.clone()
+    };
+    validate(&source)?;
+    let id = store::insert_source(&state.db, &source, Utc::now().timestamp())
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "A log source named {} exists already; choose another name.",
+                source.name
+            ))
+        })?;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "add log source",
+        &source.name,
+        Outcome::Ok,
+        &format!("{} {}", source.format, source.path),
+    )
+    .await;
+    Ok(id)
+}
+
+pub async fn remove_source(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let source = source(state, id).await?;
+    store::delete_source(&state.db, id).await?;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "remove log source",
+        &source.name,
+        Outcome::Ok,
+        "",
+    )
+    .await;
+    Ok(())
+}
+
+pub async fn source(state: &AppState, id: i64) -> Result<LogSource, AppError> {
+    store::source(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("This log source does not exist (any more)."))
+}
+
+pub async fn source_by_name(state: &AppState, name: &str) -> Result<LogSource, AppError> {
+    match store::source_by_name(&state.db, name).await? {
+        Some(source) => Ok(source),
+        None => {
+            let names: Vec<String> = store::sources(&state.db)
+                .await?
+                .into_iter()
+                .map(|source| source.name)
+                .collect();
+            Err(AppError::not_found(if names.is_empty() {
+                format!("There is no log source named {name}, and none yet.")
+            } else {
+                format!(
+                    "There is no log source named {name}; there are: {}.",
+                    names.join(", ")
+                )
+            }))
+        }
+    }
+}
+
+/// Reads what is new in a source's live file and its rotated siblings.
+pub async fn ingest_source(
+    state: &AppState,
+    source: &LogSource,
+    on_progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<IngestReport, AppError> {
+    if source.path.is_empty() {
+        return Ok(IngestReport::default());
+    }
+    let live = PathBuf::from(&source.path);
+    let family = {
+        let live = live.clone();
+        tokio::task::spawn_blocking(move || ingest::family(&live))
+            .await
+            .map_err(AppError::internal)?
+    }
+    .map_err(|error| {
+        AppError::EngineUnavailable(format!(
+            "The folder of {} cannot be read: {error}.",
+            live.display()
+        ))
+    })?;
+    let _busy = Busy::claim(source)?;
+    let mut report = IngestReport::default();
+    let count = family.len();
+    for (index, path) in family.into_iter().enumerate() {
+        // Rotated files no longer grow, so their last line is whole even without a newline.
+        let complete = path != live;
+        report
+            .add(&ingest_path(state, source, &path, complete, (index, count), on_progress).await?);
+    }
+    Ok(report)
+}
+
+/// Imports files given by hand (`caretaker logs import`): each once, whatever its name;
+/// a file read before is read on from where it stopped.
+pub async fn import_files(
+    state: &AppState,
+    source: &LogSource,
+    paths: &[PathBuf],
+    on_progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<IngestReport, AppError> {
+    let _busy = Busy::claim(source)?;
+    let mut report = IngestReport::default();
+    for (index, path) in paths.iter().enumerate() {
+        report
+            .add(&ingest_path(state, source, path, true, (index, paths.len()), on_progress).await?);
+    }
+    Ok(report)
+}
+
+async fn ingest_path(
+    state: &AppState,
+    source: &LogSource,
+    path: &Path,
+    complete: bool,
+    (file_index, files): (usize, usize),
+    on_progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<IngestReport, AppError> {
+    let cannot_read = |error: std::io::Error| {
+        AppError::EngineUnavailable(format!("{} cannot be read: {error}.", path.display()))
+    };
+    let file = {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || ingest::identify(&path))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(cannot_read)?
+    };
+    let Some(file) = file else {
+        // Empty, or its first line is still being written.
+        return Ok(IngestReport::default());
+    };
+    let (from, done) = store::file_position(&state.db, source.id, &file.fingerprint)
+        .await?
+        .unwrap_or((0, false));
+    if done || (!file.compressed && from >= file.size) {
+        return Ok(IngestReport {
+            unchanged: 1,
+            ..IngestReport::default()
+        });
+    }
+    let format = LogFormat::from_parts(&source.format, &source.format_string)
+        .map_err(|why| AppError::invalid(format!("The log source {}: {why}", source.name)))?;
+    let mut parser = Parser::new(&format)
+        .map_err(|why| AppError::invalid(format!("The log source {}: {why}", source.name)))?;
+    let rules = RouteRules::new(&source.route_patterns)
+        .map_err(|why| AppError::invalid(format!("The log source {}: {why}", source.name)))?;
+    let salt = state.secrets.derive("analytics visitors");
+    // Two chunks in flight at most: parsing runs ahead of the database by one batch.
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<Chunk>(1);
+    let reader = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || {
+            ingest::read_file(&file, from, complete, &mut parser, &rules, &salt, |chunk| {
+                sender.blocking_send(chunk).is_ok()
+            })
+        })
+    };
+    let mut report = IngestReport {
+        files: 1,
+        ..IngestReport::default()
+    };
+    let mut position = from;
+    let shown = file.path.display().to_string();
+    while let Some(chunk) = chunks.recv().await {
+        let finished = chunk.at_end && file.compressed;
+        if chunk.read_to == position && chunk.batch.lines == 0 && !finished {
+            continue;
+        }
+        let now = Utc::now().timestamp();
+        let committed = store::commit(
+            &state.db,
+            source.id,
+            &file,
+            position,
+            chunk.read_to,
+            finished,
+            &chunk.batch,
+            now,
+        )
+        .await?;
+        if committed.is_err() {
+            return Err(AppError::Conflict(format!(
+                "{shown} was read by another caretaker process at the same time; nothing was counted twice. Try again."
+            )));
+        }
+        report.bytes += chunk.read_to - position;
+        report.lines += chunk.batch.lines;
+        report.rejected += chunk.batch.rejected;
+        position = chunk.read_to;
+        on_progress(&Progress {
+            file: shown.clone(),
+            file_index,
+            files,
+            done: position,
+            total: (!file.compressed).then_some(file.size),
+            lines: report.lines,
+        });
+    }
+    reader
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|error| {
+            AppError::EngineUnavailable(format!(
+                "{shown} could not be read to its end: {error}. What was read before is counted; the next pass goes on from there."
+            ))
+        })?;
+    Ok(report)
+}
+
+/// A day's requests per route, every source (or one) and bots included, as the seed's
+/// daily JSON: `{"/": 7, "/sample": 24}`. Days are UTC days.
+pub async fn export_day(
+    state: &AppState,
+    day: NaiveDate,
+    source: Option<&LogSource>,
+) -> Result<BTreeMap<String, i64>, AppError> {
+    let from = day
+        .and_hms_opt(0, 0, 0)
+        .map(|start| start.and_utc().timestamp())
+        .ok_or_else(|| AppError::invalid("Day: not a date."))?;
+    let sources: Vec<i64> = match source {
+        Some(source) => vec![source.id],
+        None => store::sources(&state.db)
+            .await?
+            .into_iter()
+            .map(|source| source.id)
+            .collect(),
+    };
+    let totals = store::route_totals(&state.db, &sources, from, from + DAY).await?;
+    Ok(totals
+        .into_iter()
+        .map(|(route, people, bots)| (route, people + bots))
+        .filter(|(_, count)| *count > 0)
+        .collect())
+}
+
+/// Follows every source with a live file: a pass every [`TAIL_EVERY`], each source on its
+/// own so one unreadable file does not hold the others back.
+pub async fn tail(state: AppState) {
+    let mut tick = tokio::time::interval(TAIL_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let sources = match store::sources(&state.db).await {
+            Ok(sources) => sources,
+            Err(error) => {
+                tracing::warn!(%error, "log sources could not be listed");
+                continue;
+            }
+        };
+        for source in sources.iter().filter(|source| !source.path.is_empty()) {
+            match ingest_source(&state, source, &|_| {}).await {
+                Ok(report) if report.lines > 0 => {
+                    tracing::debug!(source = %source.name, lines = report.lines, "log lines read")
+                }
+                Ok(_) | Err(AppError::Conflict(_)) => {}
+                Err(error) => {
+                    tracing::warn!(source = %source.name, %error, "a log source could not be read")
+                }
+            }
+        }
+    }
+}
