@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/backups/plans/new") view=backups::plan_pages::NewPlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/backups/plans/:id") view=backups::plan_pages::PlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/monitors") view=monitors::pages::MonitorsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/analytics") view=analytics::pages::AnalyticsPage ssr=SsrMode::Async/>
                     <Route path=path!("/monitors/new") view=monitors::pages::NewMonitorPage ssr=SsrMode::Async/>
                     <Route path=path!("/monitors/:id") view=monitors::pages::MonitorPage ssr=SsrMode::Async/>
                     <Route path=path!("/status") view=monitors::status::StatusPage ssr=SsrMode::Async/>

@@ -136,23 +136,11 @@ async fn export(args: ExportArgs, outer: &CommonArgs) -> anyhow::Result<()> {
     let counts = service::export_day(&state, day, source.as_ref()).await?;
     let mut out = std::io::stdout().lock();
     if args.format == "csv" {
-        writeln!(out, "route,requests")?;
-        for (route, count) in &counts {
-            writeln!(out, "{},{count}", csv_field(route))?;
-        }
+        write!(out, "{}", service::to_csv(&counts))?;
     } else {
         writeln!(out, "{}", serde_json::to_string(&counts)?)?;
     }
     Ok(())
-}
-
-/// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 async fn state(args: &CommonArgs) -> anyhow::Result<AppState> {

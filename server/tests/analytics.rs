@@ -256,9 +256,9 @@ async fn every_format_counts_what_was_worked_out_by_hand() {
         (3, 1),
         "the non-request entry is rejected"
     );
-    // 1795687200 is 2026-11-24 06:00:00 UTC.
+    // 1795687200 is 2026-11-26 10:00:00 UTC.
     assert_eq!(
-        counts(&app, &source, "2026-11-24").await,
+        counts(&app, &source, "2026-11-26").await,
         map(&[("/docs/intro", 1), ("/docs/missing", 1)])
     );
 

@@ -6,14 +6,18 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod aggregate;
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod histogram;
 #[cfg(feature = "ssr")]
 pub mod ingest;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod parse;
 #[cfg(feature = "ssr")]
 pub mod route;
+#[cfg(feature = "ssr")]
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
@@ -92,5 +96,105 @@ impl IngestReport {
         }
         text.push('.');
         text
+    }
+}
+
+/// The analytics page's query, read from the URL (a GET form, so it works without
+/// JavaScript and a view can be bookmarked). Days are UTC days, `to` included.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalyticsQuery {
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    /// A source's id, or empty for all.
+    #[serde(default)]
+    pub source: String,
+    /// One route, or empty for all.
+    #[serde(default)]
+    pub route: String,
+    /// "on": compare with the period of the same length just before.
+    #[serde(default)]
+    pub compare: Option<String>,
+}
+
+/// Sums over a period.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub requests: i64,
+    pub bots: i64,
+    pub visitors: u64,
+    pub errors_4xx: i64,
+    pub errors_5xx: i64,
+    pub bytes: i64,
+    /// Response-time percentiles in milliseconds, when the format logs them.
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RouteRow {
+    pub route: String,
+    pub requests: i64,
+    pub bots: i64,
+    /// Requests in the previous period, when comparing.
+    pub previous: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceSummary {
+    pub source: LogSource,
+    pub lines: i64,
+    pub rejected: i64,
+    pub samples: Vec<RejectSample>,
+}
+
+/// Everything the analytics page shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalyticsView {
+    pub sources: Vec<SourceSummary>,
+    /// The period shown (YYYY-MM-DD, both included) and the previous one when comparing.
+    pub from: String,
+    pub to: String,
+    pub previous: Option<(String, String)>,
+    pub route: String,
+    pub source: String,
+    pub compare: bool,
+    /// A sentence when the query could not be used (the defaults are shown instead).
+    pub problem: Option<String>,
+    pub totals: Totals,
+    pub previous_totals: Option<Totals>,
+    pub routes: Vec<RouteRow>,
+    pub requests_chart: String,
+    pub response_chart: Option<String>,
+    /// Deployments in the period: (time, service, tag).
+    pub deployments: Vec<(chrono::DateTime<chrono::Utc>, String, String)>,
+    pub services: Vec<(i64, String)>,
+    /// The viewer may add, read and remove sources.
+    pub can_edit: bool,
+}
+
+/// The add-source form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceForm {
+    pub name: String,
+    #[serde(default)]
+    pub service_id: String,
+    #[serde(default)]
+    pub path: String,
+    pub format: String,
+    #[serde(default)]
+    pub format_string: String,
+    #[serde(default)]
+    pub route_patterns: String,
+}
+
+/// A response time for people: "4.2 ms", "130 ms", "—" when unknown.
+pub fn milliseconds(value: Option<f64>) -> String {
+    match value {
+        None => "—".to_owned(),
+        Some(ms) if ms < 10.0 => format!("{ms:.1} ms"),
+        Some(ms) => format!("{ms:.0} ms"),
     }
 }

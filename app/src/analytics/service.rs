@@ -1,6 +1,6 @@
 //! The analytics logic: sources, ingest (the tailer, imports) and the day export.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
@@ -16,6 +16,7 @@ use crate::audit::service::{record, Actor};
 use crate::audit::Outcome;
 use crate::core::error::AppError;
 use crate::core::state::AppState;
+use crate::ui::chart::{lines_svg, Line, Marker, Point};
 
 const AREA: &str = "analytics";
 /// How often the tailer looks at live files for new lines.
@@ -94,6 +95,39 @@ pub fn validate(source: &LogSource) -> Result<(), AppError> {
         )));
     }
     Ok(())
+}
+
+/// The add-source form as a source (checked by [`add_source`]).
+pub fn source_from_form(form: &super::SourceForm) -> Result<LogSource, AppError> {
+    let service_id = match form.service_id.trim() {
+        "" => None,
+        text => Some(
+            text.parse::<i64>()
+                .map_err(|_| AppError::invalid("Service: choose one of the list, or none."))?,
+        ),
+    };
+    Ok(LogSource {
+        id: 0,
+        name: form.name.trim().to_owned(),
+        service_id,
+        path: form.path.trim().to_owned(),
+        format: form.format.trim().to_owned(),
+        format_string: form.format_string.trim().to_owned(),
+        route_patterns: form.route_patterns.trim().to_owned(),
+    })
+}
+
+/// Route → count as CSV (RFC 4180 quoting), with a header line.
+pub fn to_csv(counts: &BTreeMap<String, i64>) -> String {
+    let mut text = String::from("route,requests\n");
+    for (route, count) in counts {
+        if route.contains([',', '"', '\n', '\r']) {
+            text.push_str(&format!("\"{}\",{count}\n", route.replace('"', "\"\"")));
+        } else {
+            text.push_str(&format!("{route},{count}\n"));
+        }
+    }
+    text
 }
 
 pub async fn add_source(
@@ -375,4 +409,310 @@ pub async fn tail(state: AppState) {
             }
         }
     }
+}
+
+/// Periods longer than this are refused (the daily table answers them, but a chart of more
+/// points than pixels says nothing).
+const LONGEST_PERIOD_DAYS: i64 = 400;
+/// Routes listed in the table.
+const TOP_ROUTES: usize = 50;
+
+/// The analytics page: totals, top routes, charts and sources for the query's period.
+pub async fn view(
+    state: &AppState,
+    query: &super::AnalyticsQuery,
+) -> Result<super::AnalyticsView, AppError> {
+    use super::{AnalyticsView, RouteRow, SourceSummary};
+    let today = Utc::now().date_naive();
+    let all_sources = store::sources(&state.db).await?;
+    let mut problem = None;
+    let (from, to) = match period(&query.from, &query.to, today) {
+        Ok(period) => period,
+        Err(why) => {
+            problem = Some(why);
+            (today - chrono::Days::new(6), today)
+        }
+    };
+    let chosen: Vec<i64> = match query.source.trim() {
+        "" => all_sources.iter().map(|source| source.id).collect(),
+        text => {
+            match text
+                .parse::<i64>()
+                .ok()
+                .filter(|id| all_sources.iter().any(|s| s.id == *id))
+            {
+                Some(id) => vec![id],
+                None => {
+                    problem.get_or_insert_with(|| "Source: that log source does not exist (any more); all sources are shown.".to_owned());
+                    all_sources.iter().map(|source| source.id).collect()
+                }
+            }
+        }
+    };
+    let route = query.route.trim().to_owned();
+    let compare = query.compare.is_some();
+    let start = |day: NaiveDate| {
+        day.and_hms_opt(0, 0, 0)
+            .map_or(0, |at| at.and_utc().timestamp())
+    };
+    let (from_ts, to_ts) = (start(from), start(to) + DAY);
+    let length = to_ts - from_ts;
+    let hourly = length <= 3 * DAY;
+    let route_filter = (!route.is_empty()).then_some(route.as_str());
+
+    let series = store::series(&state.db, &chosen, route_filter, from_ts, to_ts, hourly).await?;
+    let mut totals = totals_of(&series);
+    if route.is_empty() {
+        totals.visitors = store::visitors(&state.db, &chosen, from_ts, to_ts).await?;
+    }
+    let (previous_series, previous_totals, previous_routes) = if compare {
+        let previous = store::series(
+            &state.db,
+            &chosen,
+            route_filter,
+            from_ts - length,
+            from_ts,
+            hourly,
+        )
+        .await?;
+        let mut previous_totals = totals_of(&previous);
+        if route.is_empty() {
+            previous_totals.visitors =
+                store::visitors(&state.db, &chosen, from_ts - length, from_ts).await?;
+        }
+        let routes: HashMap<String, i64> =
+            store::route_totals(&state.db, &chosen, from_ts - length, from_ts)
+                .await?
+                .into_iter()
+                .map(|(route, people, bots)| (route, people + bots))
+                .collect();
+        (Some(previous), Some(previous_totals), Some(routes))
+    } else {
+        (None, None, None)
+    };
+    let mut routes: Vec<RouteRow> = store::route_totals(&state.db, &chosen, from_ts, to_ts)
+        .await?
+        .into_iter()
+        .map(|(route, people, bots)| RouteRow {
+            previous: previous_routes
+                .as_ref()
+                .map(|previous| previous.get(&route).copied().unwrap_or(0)),
+            route,
+            requests: people + bots,
+            bots,
+        })
+        .collect();
+    routes.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.route.cmp(&b.route))
+    });
+    routes.truncate(TOP_ROUTES);
+
+    let deployments = store::deployments(&state.db, &chosen, from_ts, to_ts).await?;
+    let markers: Vec<Marker> = deployments
+        .iter()
+        .filter_map(|(at, service, tag)| {
+            Some(Marker {
+                at: chrono::DateTime::from_timestamp(*at, 0)?,
+                label: format!("{service} {tag}"),
+            })
+        })
+        .collect();
+    let window = (
+        chrono::DateTime::from_timestamp(from_ts, 0).unwrap_or_default(),
+        chrono::DateTime::from_timestamp(to_ts - 1, 0).unwrap_or_default(),
+    );
+    let step = if hourly { 3600 } else { DAY };
+    let what = if route.is_empty() {
+        "all routes".to_owned()
+    } else {
+        route.clone()
+    };
+    let mut lines = vec![Line {
+        label: "Requests".to_owned(),
+        points: filled(&series, from_ts, to_ts, step, 0),
+        dashed: false,
+    }];
+    if let Some(previous) = &previous_series {
+        lines.push(Line {
+            label: "Previous period".to_owned(),
+            points: filled(previous, from_ts - length, from_ts, step, length),
+            dashed: true,
+        });
+    }
+    let per = if hourly { "hour" } else { "day" };
+    let requests_chart = lines_svg(
+        &format!("Requests per {per}, {what}"),
+        &format!(
+            "{} requests from {from} to {to} (UTC days), {} of them from bots{}{}.",
+            totals.requests,
+            totals.bots,
+            previous_totals
+                .as_ref()
+                .map(|previous| format!("; {} in the period before", previous.requests))
+                .unwrap_or_default(),
+            if markers.is_empty() {
+                String::new()
+            } else {
+                format!("; {} deployments marked", markers.len())
+            }
+        ),
+        "requests",
+        &lines,
+        &markers,
+        (900, 280),
+        window,
+    );
+    let response_chart = (!series.response.is_empty()).then(|| {
+        let quantile_line = |label: &str, q: f64| Line {
+            label: label.to_owned(),
+            points: series
+                .response
+                .iter()
+                .filter_map(|(at, histogram)| {
+                    Some(Point {
+                        at: chrono::DateTime::from_timestamp(*at, 0)?,
+                        value: histogram.quantile(q)? as f64 / 1000.0,
+                        ok: true,
+                    })
+                })
+                .collect(),
+            dashed: false,
+        };
+        lines_svg(
+            &format!("Response time per {per}, {what}"),
+            &format!(
+                "Over the period: p50 {}, p95 {}, p99 {}.",
+                super::milliseconds(totals.p50_ms),
+                super::milliseconds(totals.p95_ms),
+                super::milliseconds(totals.p99_ms)
+            ),
+            "milliseconds",
+            &[
+                quantile_line("p50", 0.5),
+                quantile_line("p95", 0.95),
+                quantile_line("p99", 0.99),
+            ],
+            &markers,
+            (900, 280),
+            window,
+        )
+    });
+
+    let mut sources = Vec::new();
+    for source in all_sources {
+        let (lines, rejected, samples) = store::reject_summary(&state.db, source.id).await?;
+        sources.push(SourceSummary {
+            source,
+            lines,
+            rejected,
+            samples,
+        });
+    }
+    let services = store::service_names(&state.db).await?;
+    let day_text = |day: NaiveDate| day.format("%Y-%m-%d").to_string();
+    Ok(AnalyticsView {
+        sources,
+        from: day_text(from),
+        to: day_text(to),
+        previous: compare.then(|| {
+            let days = chrono::Days::new((length / DAY) as u64);
+            (day_text(from - days), day_text(from - chrono::Days::new(1)))
+        }),
+        route,
+        source: query.source.trim().to_owned(),
+        compare,
+        problem,
+        totals,
+        previous_totals,
+        routes,
+        requests_chart,
+        response_chart,
+        deployments: deployments
+            .into_iter()
+            .filter_map(|(at, service, tag)| {
+                Some((chrono::DateTime::from_timestamp(at, 0)?, service, tag))
+            })
+            .collect(),
+        services,
+        can_edit: false,
+    })
+}
+
+/// The period from the form's two days; both empty means the last 7 days.
+fn period(from: &str, to: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), String> {
+    let parse = |field: &str, text: &str| {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+            format!(
+                "{field}: “{}” is not a day; write it as YYYY-MM-DD, like {today}.",
+                text.trim()
+            )
+        })
+    };
+    let to = if to.trim().is_empty() {
+        today
+    } else {
+        parse("To", to)?
+    };
+    let from = if from.trim().is_empty() {
+        to - chrono::Days::new(6)
+    } else {
+        parse("From", from)?
+    };
+    if from > to {
+        return Err(format!(
+            "From: {from} is after {to}; choose a first day before the last."
+        ));
+    }
+    if (to - from).num_days() >= LONGEST_PERIOD_DAYS {
+        return Err(format!(
+            "The period is {} days long; choose at most {LONGEST_PERIOD_DAYS}.",
+            (to - from).num_days() + 1
+        ));
+    }
+    Ok((from, to))
+}
+
+fn totals_of(series: &store::Series) -> super::Totals {
+    let mut totals = super::Totals {
+        bytes: series.bytes,
+        ..super::Totals::default()
+    };
+    for (_, requests, e4, e5, bots) in &series.points {
+        totals.requests += requests;
+        totals.errors_4xx += e4;
+        totals.errors_5xx += e5;
+        totals.bots += bots;
+    }
+    let mut all = super::histogram::Histogram::default();
+    for histogram in series.response.values() {
+        all.merge(histogram);
+    }
+    let ms = |q: f64| all.quantile(q).map(|micros| micros as f64 / 1000.0);
+    totals.p50_ms = ms(0.5);
+    totals.p95_ms = ms(0.95);
+    totals.p99_ms = ms(0.99);
+    totals
+}
+
+/// Requests per bucket over `[from, to)` with empty buckets as zero, moved `shift` seconds
+/// later (to lay a previous period over the current one).
+fn filled(series: &store::Series, from: i64, to: i64, step: i64, shift: i64) -> Vec<Point> {
+    let counts: HashMap<i64, i64> = series
+        .points
+        .iter()
+        .map(|(at, requests, ..)| (*at, *requests))
+        .collect();
+    (0..)
+        .map(|index| from + index * step)
+        .take_while(|at| *at < to)
+        .filter_map(|at| {
+            Some(Point {
+                at: chrono::DateTime::from_timestamp(at + shift, 0)?,
+                value: counts.get(&at).copied().unwrap_or(0) as f64,
+                ok: true,
+            })
+        })
+        .collect()
 }

@@ -482,3 +482,12 @@ fn numbered_marks(first: usize, count: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Services a source may belong to: (id, name).
+pub async fn service_names(pool: &SqlitePool) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM services ORDER BY name")
+            .fetch_all(pool)
+            .await?,
+    )
+}

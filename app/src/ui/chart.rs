@@ -157,6 +157,153 @@ fn draw(
     Ok(())
 }
 
+/// One line of a [`lines_svg`] chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// Shown in the legend.
+    pub label: String,
+    pub points: Vec<Point>,
+    /// Drawn dashed and grey (a previous period to compare with): told apart without colour.
+    pub dashed: bool,
+}
+
+/// An event drawn as a vertical line with a short label (a deployment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub at: DateTime<Utc>,
+    pub label: String,
+}
+
+/// Several lines over one time window, with a legend and markers; an SVG document string
+/// like [`time_series_svg`]'s.
+pub fn lines_svg(
+    title: &str,
+    description: &str,
+    y_label: &str,
+    lines: &[Line],
+    markers: &[Marker],
+    size: (u32, u32),
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> String {
+    let inside =
+        |point: &Point| point.value.is_finite() && point.at >= window.0 && point.at <= window.1;
+    let lines: Vec<Line> = lines
+        .iter()
+        .map(|line| {
+            let mut points: Vec<Point> =
+                line.points.iter().filter(|p| inside(p)).copied().collect();
+            points.sort_by_key(|point| point.at);
+            Line {
+                points,
+                ..line.clone()
+            }
+        })
+        .collect();
+    let svg = if lines.iter().all(|line| line.points.is_empty()) {
+        message_svg(size, "No data in this period")
+    } else {
+        let mut svg = String::new();
+        match draw_lines(&mut svg, y_label, &lines, markers, size, window) {
+            Ok(()) => svg,
+            Err(error) => {
+                tracing::warn!(%error, title, "a chart could not be drawn");
+                message_svg(size, "The chart could not be drawn")
+            }
+        }
+    };
+    accessible(&svg, title, description, size)
+}
+
+fn draw_lines(
+    svg: &mut String,
+    y_label: &str,
+    lines: &[Line],
+    markers: &[Marker],
+    size: (u32, u32),
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(), Box<dyn std::error::Error>> {
+    const DASHED: RGBColor = RGBColor(0x99, 0x99, 0x99);
+    const MARK: RGBColor = RGBColor(0x16, 0xa3, 0x4a);
+    let seconds = |at: DateTime<Utc>| at.timestamp_millis() as f64 / 1000.0;
+    let (first, last) = time_range(seconds(window.0), seconds(window.1));
+    let all: Vec<Point> = lines
+        .iter()
+        .flat_map(|line| line.points.iter().copied())
+        .collect();
+    let (bottom, top) = value_range(&all);
+    let ticks = time_ticks(first, last, (size.0 / TIME_LABEL_WIDTH).clamp(2, 8));
+    let root = SVGBackend::with_string(svg, size).into_drawing_area();
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(TimeAxis::new(first..last, ticks), bottom..top)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .axis_style(INK)
+        .label_style((FONT, 12).into_font().color(&INK))
+        .axis_desc_style((FONT, 12).into_font().color(&INK))
+        .y_labels(5)
+        .x_label_formatter(&|at| time_label(*at))
+        .y_desc(y_label)
+        .draw()?;
+    for marker in markers
+        .iter()
+        .filter(|marker| marker.at >= window.0 && marker.at <= window.1)
+    {
+        let at = seconds(marker.at);
+        chart.draw_series(DashedLineSeries::new(
+            [(at, bottom), (at, top)],
+            4,
+            4,
+            MARK.stroke_width(1),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            marker.label.clone(),
+            (at, top),
+            (FONT, 11).into_font().color(&MARK),
+        )))?;
+    }
+    // Solid lines take the blue, then darker and lighter blues; a shape per line too.
+    let shades = [LINE, RGBColor(0x1e, 0x3a, 0x8a), RGBColor(0x93, 0xc5, 0xfd)];
+    let mut solid = 0;
+    for line in lines {
+        let at_value = |point: &Point| (seconds(point.at), point.value);
+        let series = if line.dashed {
+            chart.draw_series(DashedLineSeries::new(
+                line.points.iter().map(at_value),
+                6,
+                4,
+                DASHED.stroke_width(2),
+            ))?
+        } else {
+            let colour = shades[solid % shades.len()];
+            solid += 1;
+            chart.draw_series(LineSeries::new(
+                line.points.iter().map(at_value),
+                colour.stroke_width(2),
+            ))?
+        };
+        let legend_colour = if line.dashed {
+            DASHED
+        } else {
+            shades[(solid + shades.len() - 1) % shades.len()]
+        };
+        series.label(line.label.clone()).legend(move |(x, y)| {
+            PathElement::new([(x, y), (x + 16, y)], legend_colour.stroke_width(2))
+        });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 12).into_font().color(&INK))
+        .border_style(INK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
 /// The x range in Unix seconds; a single run still needs a width to be drawn in.
 fn time_range(first: f64, last: f64) -> (f64, f64) {
     const NARROWEST: f64 = 10.0 * 60.0;

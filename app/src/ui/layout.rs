@@ -16,6 +16,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/models", "Models", Role::Viewer),
     ("/backups", "Backups", Role::Viewer),
     ("/monitors", "Monitors", Role::Viewer),
+    ("/analytics", "Analytics", Role::Viewer),
     ("/jobs", "Jobs", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
     ("/users", "Users", Role::Admin),
