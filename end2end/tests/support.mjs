@@ -234,6 +234,11 @@ export async function startCaretaker(extraEnv = {}) {
   }
   return {
     url,
+    /** Runs a caretaker command against this server's data directory; its stdout. */
+    cli(args) {
+      return execFileSync(bin, [...args, '--data-dir', dataDir],
+        { encoding: 'utf8', env: { ...process.env, CARETAKER_LOG_LEVEL: 'warn', ...extraEnv } });
+    },
     /** A one-time login link from the CLI, as a new user would get one. */
     loginLink() {
       return execFileSync(bin, ['admin', 'login-link', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir],
