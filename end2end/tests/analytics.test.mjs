@@ -111,6 +111,8 @@ for (const javaScriptEnabled of [true, false]) {
 
       // The archived log, imported from a terminal, shows once the period is moved back.
       caretaker.cli(['logs', 'import', '--format', 'combined', '--source', `archive-${name}`, oldLog]);
+      await page.reload();
+      await hydrated(page, javaScriptEnabled);
       await page.getByLabel('From').fill(day(-45));
       await page.getByLabel('To').fill(day(-35));
       await page.getByLabel('Source').selectOption({ label: `archive-${name}` });
