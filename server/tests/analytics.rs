@@ -562,3 +562,53 @@ async fn killing_the_importer_at_random_points_then_resuming_counts_like_a_clean
         assert_eq!(counts.values().sum::<i64>(), 80_000, "{on}");
     }
 }
+
+#[tokio::test]
+async fn a_job_of_the_ingest_kind_reads_a_source_on_the_scheduler() {
+    use app::jobs::{service as jobs, JobForm, RunStatus};
+    let app = test_app(LOCAL_DOCKER).await;
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("access.log");
+    write(&live, COMBINED);
+    let source = add_source(&app, "site", "combined", "", live.to_str().unwrap()).await;
+    // Bad input: no source chosen.
+    let form = JobForm {
+        name: "read-site".into(),
+        kind: "ingest".into(),
+        schedule_kind: "manual".into(),
+        ..JobForm::default()
+    };
+    let error = jobs::create(&app.state, &actor(), &form)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("Log source: choose the source"), "{error}");
+    let id = jobs::create(
+        &app.state,
+        &actor(),
+        &JobForm {
+            log_source: source.id.to_string(),
+            ..form
+        },
+    )
+    .await
+    .unwrap();
+    jobs::run_now(&app.state, &actor(), id).await.unwrap();
+    let mut finished = None;
+    for _ in 0..100 {
+        let runs = jobs::runs(&app.state, id).await.unwrap().runs;
+        if let Some(run) = runs.into_iter().find(|run| run.finished_at.is_some()) {
+            finished = Some(run);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run = finished.expect("the run finished");
+    assert_eq!(run.status, RunStatus::Succeeded, "{}", run.message);
+    assert!(
+        run.message.contains("10 lines read from 1 file"),
+        "{}",
+        run.message
+    );
+    assert_eq!(total(&app, &source).await, 8);
+}

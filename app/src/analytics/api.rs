@@ -50,6 +50,18 @@ pub async fn read_log_source(id: i64) -> Result<String, AppError> {
     Ok(format!("{}: {}", source.name, report.sentence()))
 }
 
+/// Log sources as (id, name), for other areas' forms.
+#[server(prefix = "/api", endpoint = "analytics/sources/names")]
+pub async fn list_log_sources() -> Result<Vec<(i64, String)>, AppError> {
+    crate::auth::policy::require(crate::auth::Role::Viewer)?;
+    let state = crate::core::state::app_state()?;
+    Ok(super::store::sources(&state.db)
+        .await?
+        .into_iter()
+        .map(|source| (source.id, source.name))
+        .collect())
+}
+
 /// Who may call each server function here (enforced by `auth::policy`).
 #[cfg(feature = "ssr")]
 pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
@@ -58,6 +70,7 @@ pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
     use leptos::server_fn::ServerFn;
     &[
         (GetAnalytics::PATH, Access::Role(Role::Viewer)),
+        (ListLogSources::PATH, Access::Role(Role::Viewer)),
         (AddLogSource::PATH, Access::Role(Role::Admin)),
         (RemoveLogSource::PATH, Access::Role(Role::Admin)),
         (ReadLogSource::PATH, Access::Role(Role::Admin)),

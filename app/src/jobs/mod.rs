@@ -58,6 +58,8 @@ pub enum JobAction {
         plan: String,
         work: crate::backups::Work,
     },
+    /// Reads what is new in a log source's files (`analytics` area), as its tailer does.
+    Ingest { source_id: i64, source: String },
 }
 
 impl JobAction {
@@ -70,6 +72,7 @@ impl JobAction {
             } => format!("in {container}: {}", command.join(" ")),
             Self::Restart { service, .. } => format!("restart {service}"),
             Self::Backup { plan, work, .. } => format!("{} {plan}", work.verb()),
+            Self::Ingest { source, .. } => format!("read the log source {source}"),
         }
     }
 }
@@ -293,6 +296,9 @@ pub struct JobForm {
     pub plan: String,
     #[serde(default)]
     pub work: String,
+    /// The log source's id, for `ingest` jobs.
+    #[serde(default)]
+    pub log_source: String,
     #[serde(default)]
     pub timeout: String,
     #[serde(default)]
@@ -324,6 +330,7 @@ impl Default for JobForm {
             service: String::new(),
             plan: String::new(),
             work: String::new(),
+            log_source: String::new(),
             timeout: "60s".to_owned(),
             retries: "0".to_owned(),
             retry_delay: "10s".to_owned(),

@@ -168,6 +168,7 @@ pub fn NewJobPage() -> impl IntoView {
 fn JobFields(form: JobForm) -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
     let plans = Resource::new(|| (), |_| crate::backups::api::list_plan_names());
+    let log_sources = Resource::new(|| (), |_| crate::analytics::api::list_log_sources());
     let schedule_kind = RwSignal::new(form.schedule_kind.clone());
     let expression = RwSignal::new(form.expression.clone());
     let zone = RwSignal::new(form.zone.clone());
@@ -196,6 +197,7 @@ fn JobFields(form: JobForm) -> impl IntoView {
         service,
         plan,
         work,
+        log_source,
         timeout,
         retries,
         retry_delay,
@@ -211,6 +213,7 @@ fn JobFields(form: JobForm) -> impl IntoView {
             {option("exec", "a command in a container", &kind)}
             {option("restart", "restart a service", &kind)}
             {option("backup", "a backup plan's backup, check or drill", &kind)}
+            {option("ingest", "read a log source (analytics)", &kind)}
         </select>
         <label for="job-when">"When"</label>
         <select id="job-when" name="form[schedule_kind]" on:change=move |event| schedule_kind.set(event_target_value(&event))>
@@ -305,6 +308,25 @@ fn JobFields(form: JobForm) -> impl IntoView {
                     {option("check", "check the repositories", &work)}
                     {option("drill", "restore drill", &work)}
                 </select>
+            </div>
+        </fieldset>
+        <fieldset>
+            <legend>"For a log source"</legend>
+            <div class="stacked-form">
+                <label for="job-log-source">"Log source"</label>
+                <select id="job-log-source" name="form[log_source]">
+                    <option value="">"—"</option>
+                    <Transition fallback=|| ()>
+                        {move || log_sources.get().and_then(Result::ok).map(|sources| {
+                            let chosen = log_source.clone();
+                            sources.into_iter().map(|(id, name)| {
+                                let selected = id.to_string() == chosen;
+                                view! { <option value=id.to_string() selected=selected>{name}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+                <p class="hint small muted">"Sources with a log file are also read every 10 seconds by themselves; a job fits one filled by copying files in, or a fixed hour."</p>
             </div>
         </fieldset>
         <label for="job-timeout">"Time limit"</label>

@@ -78,6 +78,24 @@ pub async fn attempt(state: &AppState, action: &JobAction) -> Attempt {
             service,
         } => restart(state, *service_id, service).await,
         JobAction::Backup { plan_id, work, .. } => backup(state, *plan_id, *work).await,
+        JobAction::Ingest { source_id, .. } => ingest(state, *source_id).await,
+    }
+}
+
+/// Reads a log source's new lines; the run's output says how many.
+async fn ingest(state: &AppState, source_id: i64) -> Attempt {
+    use crate::analytics::service;
+    let source = match service::source(state, source_id).await {
+        Ok(source) => source,
+        Err(error) => return Attempt::failed(error.to_string()),
+    };
+    match service::ingest_source(state, &source, &|_| {}).await {
+        Ok(report) => Attempt {
+            ok: true,
+            message: report.sentence(),
+            ..Attempt::default()
+        },
+        Err(error) => Attempt::failed(error.to_string()),
     }
 }
 

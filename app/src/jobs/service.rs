@@ -379,6 +379,11 @@ async fn parse_with_services(
     } else {
         Vec::new()
     };
+    let log_sources = if form.kind == "ingest" {
+        crate::analytics::store::sources(&state.db).await?
+    } else {
+        Vec::new()
+    };
     validate::parse_form(
         form,
         |id| {
@@ -392,6 +397,12 @@ async fn parse_with_services(
                 .iter()
                 .find(|(plan, _)| *plan == id)
                 .map(|(_, name)| name.clone())
+        },
+        |id| {
+            log_sources
+                .iter()
+                .find(|source| source.id == id)
+                .map(|source| source.name.clone())
         },
     )
 }
@@ -762,6 +773,10 @@ fn form_of(spec: &JobSpec) -> JobForm {
             form.kind = "backup".to_owned();
             form.plan = plan_id.to_string();
             form.work = work.as_str().to_owned();
+        }
+        super::JobAction::Ingest { source_id, .. } => {
+            form.kind = "ingest".to_owned();
+            form.log_source = source_id.to_string();
         }
     }
     form

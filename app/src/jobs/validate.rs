@@ -16,6 +16,7 @@ pub fn parse_form(
     form: &JobForm,
     service_name: impl Fn(i64) -> Option<String>,
     plan_name: impl Fn(i64) -> Option<String>,
+    log_source_name: impl Fn(i64) -> Option<String>,
 ) -> Result<(JobSpec, Schedule), AppError> {
     let name = form.name.trim().to_owned();
     let name_ok = !name.is_empty()
@@ -65,9 +66,23 @@ pub fn parse_form(
                 work,
             }
         }
+        "ingest" => {
+            let id: i64 = form
+                .log_source
+                .trim()
+                .parse()
+                .map_err(|_| AppError::invalid("Log source: choose the source to read."))?;
+            let source = log_source_name(id).ok_or_else(|| {
+                AppError::invalid("Log source: that source no longer exists; choose another.")
+            })?;
+            JobAction::Ingest {
+                source_id: id,
+                source,
+            }
+        }
         other => {
             return Err(AppError::invalid(format!(
-                "Kind: “{other}” is not a kind of job; choose an HTTP request, a command in a container, a service restart or a backup plan."
+                "Kind: “{other}” is not a kind of job; choose an HTTP request, a command in a container, a service restart, a backup plan or a log source."
             )))
         }
     };
@@ -284,7 +299,7 @@ mod tests {
 
     #[test]
     fn the_seeds_hourly_call_is_a_valid_job() {
-        let (spec, schedule) = parse_form(&http_form(), |_| None, |_| None).unwrap();
+        let (spec, schedule) = parse_form(&http_form(), |_| None, |_| None, |_| None).unwrap();
         assert_eq!(
             spec.action.summary(),
             "POST http://127.0.0.1:5000/update-forecast"
@@ -302,7 +317,7 @@ mod tests {
             command: r#"python -c "print('hi; rm -rf /')""#.into(),
             ..http_form()
         };
-        let (spec, _) = parse_form(&form, |_| None, |_| None).unwrap();
+        let (spec, _) = parse_form(&form, |_| None, |_| None, |_| None).unwrap();
         assert_eq!(
             spec.action,
             JobAction::Exec {
@@ -405,7 +420,7 @@ mod tests {
             ),
         ];
         for (form, expected) in cases {
-            let error = parse_form(&form, |_| None, |_| None)
+            let error = parse_form(&form, |_| None, |_| None, |_| None)
                 .unwrap_err()
                 .to_string();
             assert!(error.contains(expected), "{expected}: {error}");
