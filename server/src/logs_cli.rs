@@ -25,12 +25,12 @@ pub enum LogsCommand {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The files' format: combined, common, nginx (with --log-format), caddy or gunicorn.
+    /// The files' format: combined, common, nginx (with --nginx-format), caddy or gunicorn.
     #[arg(long, value_name = "FORMAT")]
     pub format: String,
     /// nginx's log_format string, for --format nginx.
     #[arg(long, value_name = "STRING", default_value = "")]
-    pub log_format: String,
+    pub nginx_format: String,
     /// The source to count the lines in; made (import only) when it does not exist.
     #[arg(long, value_name = "NAME", default_value = "imported")]
     pub source: String,
@@ -83,7 +83,7 @@ async fn import(args: ImportArgs, outer: &CommonArgs) -> anyhow::Result<()> {
     let state = state(&args.common.merged(outer)).await?;
     let source = match service::source_by_name(&state, &args.source).await {
         Ok(source) => {
-            if source.format != args.format || source.format_string != args.log_format {
+            if source.format != args.format || source.format_string != args.nginx_format {
                 bail!(
                     "The source {} reads the format {}{}; import these files into another --source, or with that --format.",
                     source.name,
@@ -97,7 +97,7 @@ async fn import(args: ImportArgs, outer: &CommonArgs) -> anyhow::Result<()> {
             let new = LogSource {
                 name: args.source.clone(),
                 format: args.format.clone(),
-                format_string: args.log_format.clone(),
+                format_string: args.nginx_format.clone(),
                 ..LogSource::default()
             };
             let id = service::add_source(&state, &crate::backup_cli::actor(), &new).await?;

@@ -525,7 +525,7 @@ async fn killing_the_importer_at_random_points_then_resuming_counts_like_a_clean
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let after = Duration::from_millis(150 + (seed >> 33) % 1500);
+        let after = Duration::from_millis(100 + (seed >> 33) % 800);
         std::thread::sleep(after);
         match child.try_wait().unwrap() {
             Some(status) => {

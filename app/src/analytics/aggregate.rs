@@ -84,6 +84,8 @@ pub struct Batch {
     route_ids: HashMap<String, u32>,
     /// Target as logged → route id: most targets repeat, and routing is the costly part.
     memo: HashMap<Box<str>, u32>,
+    /// User agent → bot or not: a few dozen agents make most lines.
+    bots: HashMap<Box<str>, bool>,
     pub cells: HashMap<CellKey, Cell>,
     /// Unique visitors (not bots) per day start.
     pub visitors: HashMap<i64, Visitors>,
@@ -97,7 +99,7 @@ impl Batch {
     pub fn add(&mut self, hit: &Hit<'_>, rules: &RouteRules, salt: &[u8; 16]) {
         self.lines += 1;
         let route = self.route_id(&hit.target, rules);
-        let bot = is_bot(&hit.user_agent);
+        let bot = self.is_bot(&hit.user_agent);
         let key = CellKey {
             hour: hit.at - hit.at.rem_euclid(HOUR),
             route,
@@ -132,6 +134,18 @@ impl Batch {
                 .collect();
             self.samples.push((reason.to_owned(), text));
         }
+    }
+
+    fn is_bot(&mut self, user_agent: &str) -> bool {
+        if let Some(bot) = self.bots.get(user_agent) {
+            return *bot;
+        }
+        let bot = is_bot(user_agent);
+        if self.bots.len() >= MEMO_LIMIT {
+            self.bots.clear();
+        }
+        self.bots.insert(user_agent.into(), bot);
+        bot
     }
 
     fn route_id(&mut self, target: &str, rules: &RouteRules) -> u32 {
