@@ -153,7 +153,8 @@ fn compile(format: &str) -> Result<Vec<Token>, String> {
     if !has(&[Field::Status]) {
         return Err("the format has no $status.".to_owned());
     }
-    if !has(&[Field::Request]) && !(has(&[Field::Uri]) && has(&[Field::Method])) {
+    let has_request = has(&[Field::Request]) || (has(&[Field::Uri]) && has(&[Field::Method]));
+    if !has_request {
         return Err(
             "the format has no request: it needs $request, or $request_method with $request_uri or $uri."
                 .to_owned(),

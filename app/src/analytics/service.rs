@@ -320,9 +320,11 @@ async fn ingest_path(
             &state.db,
             source.id,
             &file,
-            position,
-            chunk.read_to,
-            finished,
+            store::Advance {
+                from: position,
+                read_to: chunk.read_to,
+                done: finished,
+            },
             &chunk.batch,
             now,
         )

@@ -121,18 +121,30 @@ pub async fn file_position(
 #[derive(Debug)]
 pub struct PositionMoved;
 
+/// How far a batch moves a file's position.
+pub struct Advance {
+    /// Where the batch started: the stored position must still be this.
+    pub from: u64,
+    pub read_to: u64,
+    /// A compressed file read to its end.
+    pub done: bool,
+}
+
 /// Writes a batch and the position it reached in one transaction, only if the stored
-/// position is still `from` (so two ingests of one file never count a line twice).
+/// position is still `advance.from` (so two ingests of one file never count a line twice).
 pub async fn commit(
     pool: &SqlitePool,
     source_id: i64,
     file: &LogFile,
-    from: u64,
-    read_to: u64,
-    done: bool,
+    advance: Advance,
     batch: &Batch,
     now: i64,
 ) -> Result<Result<(), PositionMoved>, AppError> {
+    let Advance {
+        from,
+        read_to,
+        done,
+    } = advance;
     let mut tx = pool.begin().await?;
     let moved = if from == 0 {
         let inserted = sqlx::query(
