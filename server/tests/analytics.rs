@@ -612,3 +612,116 @@ async fn a_job_of_the_ingest_kind_reads_a_source_on_the_scheduler() {
     );
     assert_eq!(total(&app, &source).await, 8);
 }
+
+#[tokio::test]
+async fn the_page_compares_periods_marks_deployments_and_explains_a_bad_period() {
+    use app::analytics::AnalyticsQuery;
+    let app = test_app(LOCAL_DOCKER).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A service with one promotion on the 20th at 12:30 (the deploy flow's own rows).
+    let service_id: i64 = sqlx::query_scalar(
+        "INSERT INTO services (name, host_id, spec, created_at, updated_at) VALUES ('web', 'local', '{}', 0, 0) RETURNING id",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let promoted = day("2026-11-20")
+        .and_hms_opt(12, 30, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    sqlx::query(
+        "INSERT INTO deployments (service_id, tag, status, actor, started_at, promoted_at) VALUES (?, 'v2', 'production', 'test', ?, ?)",
+    )
+    .bind(service_id)
+    .bind(promoted)
+    .bind(promoted)
+    .execute(&app.state.db)
+    .await
+    .unwrap();
+    let log = dir.path().join("access.log");
+    write(&log, COMBINED);
+    let source = {
+        let id = service::add_source(
+            &app.state,
+            &actor(),
+            &LogSource {
+                name: "web".into(),
+                format: "combined".into(),
+                service_id: Some(service_id),
+                ..LogSource::default()
+            },
+        )
+        .await
+        .unwrap();
+        service::source(&app.state, id).await.unwrap()
+    };
+    import(&app, &source, &[log]).await;
+
+    let view = service::view(
+        &app.state,
+        &AnalyticsQuery {
+            from: "2026-11-20".into(),
+            to: "2026-11-21".into(),
+            compare: Some("on".into()),
+            ..AnalyticsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(view.problem, None);
+    assert_eq!(view.totals.requests, 9);
+    assert_eq!(view.totals.bots, 2, "Googlebot and python-requests");
+    assert_eq!(view.totals.errors_5xx, 1);
+    assert_eq!(
+        view.totals.visitors, 3,
+        "three people: address and agent pairs, bots apart"
+    );
+    assert_eq!(
+        view.previous,
+        Some(("2026-11-18".to_owned(), "2026-11-19".to_owned()))
+    );
+    assert_eq!(view.previous_totals.as_ref().unwrap().requests, 0);
+    assert_eq!(view.routes[0].route, "/sample");
+    assert_eq!(view.routes[0].requests, 4);
+    assert_eq!(view.routes[0].previous, Some(0));
+    assert_eq!(view.deployments.len(), 1);
+    assert!(
+        view.requests_chart.contains("web v2"),
+        "the deployment is marked"
+    );
+    assert!(view.requests_chart.contains("Previous period"));
+    assert!(view.requests_chart.contains("Requests per hour"));
+    // One route only.
+    let one = service::view(
+        &app.state,
+        &AnalyticsQuery {
+            from: "2026-11-20".into(),
+            to: "2026-11-20".into(),
+            route: "/sample/:id".into(),
+            ..AnalyticsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(one.totals.requests, 1);
+    // A bad period is explained, and the last 7 days are shown instead.
+    for (from, to, says) in [
+        ("20/11/2026", "", "From: “20/11/2026” is not a day"),
+        ("2026-11-21", "2026-11-20", "is after"),
+        ("2025-01-01", "2026-11-20", "choose at most 400"),
+    ] {
+        let view = service::view(
+            &app.state,
+            &AnalyticsQuery {
+                from: from.into(),
+                to: to.into(),
+                ..AnalyticsQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        let problem = view.problem.unwrap_or_default();
+        assert!(problem.contains(says), "{from}..{to}: {problem}");
+    }
+}
