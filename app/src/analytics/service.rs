@@ -531,15 +531,29 @@ pub async fn view(
     } else {
         route.clone()
     };
-    let mut lines = vec![Line {
-        label: "Requests".to_owned(),
-        points: filled(&series, from_ts, to_ts, step, 0),
-        dashed: false,
-    }];
+    let mut lines = vec![
+        Line {
+            label: "Requests".to_owned(),
+            points: filled(&series, from_ts, to_ts, step, 0, |requests, _, _| requests),
+            dashed: false,
+        },
+        Line {
+            label: "Errors (4xx and 5xx)".to_owned(),
+            points: filled(&series, from_ts, to_ts, step, 0, |_, e4, e5| e4 + e5),
+            dashed: false,
+        },
+    ];
     if let Some(previous) = &previous_series {
         lines.push(Line {
             label: "Previous period".to_owned(),
-            points: filled(previous, from_ts - length, from_ts, step, length),
+            points: filled(
+                previous,
+                from_ts - length,
+                from_ts,
+                step,
+                length,
+                |requests, _, _| requests,
+            ),
             dashed: true,
         });
     }
@@ -698,13 +712,21 @@ fn totals_of(series: &store::Series) -> super::Totals {
     totals
 }
 
-/// Requests per bucket over `[from, to)` with empty buckets as zero, moved `shift` seconds
-/// later (to lay a previous period over the current one).
-fn filled(series: &store::Series, from: i64, to: i64, step: i64, shift: i64) -> Vec<Point> {
+/// One figure per bucket over `[from, to)` (`pick` takes requests, 4xx and 5xx), empty
+/// buckets as zero, moved `shift` seconds later (to lay a previous period over the
+/// current one).
+fn filled(
+    series: &store::Series,
+    from: i64,
+    to: i64,
+    step: i64,
+    shift: i64,
+    pick: impl Fn(i64, i64, i64) -> i64,
+) -> Vec<Point> {
     let counts: HashMap<i64, i64> = series
         .points
         .iter()
-        .map(|(at, requests, ..)| (*at, *requests))
+        .map(|(at, requests, e4, e5, _)| (*at, pick(*requests, *e4, *e5)))
         .collect();
     (0..)
         .map(|index| from + index * step)
