@@ -152,7 +152,12 @@ fn goaccess(path: &Path, report: &Path) -> (f64, f64, serde_json::Value) {
     let output = Command::new("goaccess")
         .arg(path)
         // JSON panels list at most 366 items unless told otherwise.
-        .args(["--log-format=COMBINED", "--no-global-config", "--max-items=1000000", "-o"])
+        .args([
+            "--log-format=COMBINED",
+            "--no-global-config",
+            "--max-items=1000000",
+            "-o",
+        ])
         .arg(report)
         .output()
         .expect("goaccess is installed (apt-get install goaccess)");

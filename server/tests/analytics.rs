@@ -705,7 +705,59 @@ async fn the_page_compares_periods_marks_deployments_and_explains_a_bad_period()
     .await
     .unwrap();
     assert_eq!(one.totals.requests, 1);
+    // Days are the viewer's: in São Paulo (UTC-3) the 20th runs to 03:00 UTC on the 21st,
+    // so the request at 01:30 UTC that day is the 20th's.
+    let local = service::view(
+        &app.state,
+        &AnalyticsQuery {
+            from: "2026-11-20".into(),
+            to: "2026-11-20".into(),
+            zone: "America/Sao_Paulo".into(),
+            ..AnalyticsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((local.problem, local.totals.requests), (None, 9));
+    let utc = service::view(
+        &app.state,
+        &AnalyticsQuery {
+            from: "2026-11-20".into(),
+            to: "2026-11-20".into(),
+            ..AnalyticsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(utc.totals.requests, 8);
+    // Over more than three days the chart has one point per local day.
+    let week = service::view(
+        &app.state,
+        &AnalyticsQuery {
+            from: "2026-11-16".into(),
+            to: "2026-11-22".into(),
+            zone: "America/Sao_Paulo".into(),
+            ..AnalyticsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(week.totals.requests, 9);
+    assert!(week.requests_chart.contains("Requests per day"));
     // A bad period is explained, and the last 7 days are shown instead.
+    let bad_zone = service::view(
+        &app.state,
+        &AnalyticsQuery {
+            zone: "Mars/Olympus".into(),
+            ..AnalyticsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(bad_zone
+        .problem
+        .unwrap_or_default()
+        .contains("Time zone: “Mars/Olympus”"));
     for (from, to, says) in [
         ("20/11/2026", "", "From: “20/11/2026” is not a day"),
         ("2026-11-21", "2026-11-20", "is after"),

@@ -100,7 +100,7 @@ impl IngestReport {
 }
 
 /// The analytics page's query, read from the URL (a GET form, so it works without
-/// JavaScript and a view can be bookmarked). Days are UTC days, `to` included.
+/// JavaScript and a view can be bookmarked). Days are days in `zone`, `to` included.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalyticsQuery {
     #[serde(default)]
@@ -116,6 +116,9 @@ pub struct AnalyticsQuery {
     /// "on": compare with the period of the same length just before.
     #[serde(default)]
     pub compare: Option<String>,
+    /// The viewer's time zone (IANA name); empty for UTC. The browser fills it in.
+    #[serde(default)]
+    pub zone: String,
 }
 
 /// Sums over a period.
@@ -157,6 +160,9 @@ pub struct AnalyticsView {
     /// The period shown (YYYY-MM-DD, both included) and the previous one when comparing.
     pub from: String,
     pub to: String,
+    /// The zone the days are in, and today there.
+    pub zone: String,
+    pub today: String,
     pub previous: Option<(String, String)>,
     pub route: String,
     pub source: String,

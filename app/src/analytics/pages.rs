@@ -19,6 +19,9 @@ pub fn AnalyticsPage() -> impl IntoView {
     let read = ServerAction::<ReadLogSource>::new();
     let added = successes(add);
     let query = leptos_router::hooks::use_query_map();
+    // Days are the viewer's days: the browser's zone unless the URL names one (without
+    // JavaScript, UTC).
+    let zone = crate::ui::format::browser_zone("");
     let wanted = move || {
         query.with(|query| AnalyticsQuery {
             from: query.get("from").unwrap_or_default(),
@@ -26,6 +29,10 @@ pub fn AnalyticsPage() -> impl IntoView {
             source: query.get("source").unwrap_or_default(),
             route: query.get("route").unwrap_or_default(),
             compare: query.get("compare"),
+            zone: query
+                .get("zone")
+                .filter(|zone| !zone.is_empty())
+                .unwrap_or_else(|| zone.get()),
         })
     };
     let analytics = Resource::new(
@@ -67,6 +74,8 @@ fn Analytics(
         sources,
         from,
         to,
+        zone,
+        today,
         previous,
         route,
         source,
@@ -88,25 +97,32 @@ fn Analytics(
         .collect::<Vec<_>>();
     let period_text = match &previous {
         Some((previous_from, previous_to)) => {
-            format!("{from} to {to} (UTC days), compared with {previous_from} to {previous_to}")
+            format!("{from} to {to} ({zone}), compared with {previous_from} to {previous_to}")
         }
-        None => format!("{from} to {to} (UTC days)"),
+        None => format!("{from} to {to} ({zone})"),
     };
     let route_link = {
-        let (from, to, source) = (from.clone(), to.clone(), source.clone());
+        let (from, to, source, zone) = (from.clone(), to.clone(), source.clone(), zone.clone());
         move |route: &str| {
             href(&format!(
-                "/analytics?from={from}&to={to}&source={}&route={}{}",
+                "/analytics?from={from}&to={to}&source={}&route={}&zone={}{}",
                 encode_query(&source),
                 encode_query(route),
+                encode_query(&zone),
                 if compare { "&compare=on" } else { "" }
             ))
         }
     };
-    let quick = |days: u64| {
-        let to = chrono::Utc::now().date_naive();
-        let from = to - chrono::Days::new(days - 1);
-        href(&format!("/analytics?from={from}&to={to}"))
+    let quick = {
+        let (today, zone) = (today.clone(), zone.clone());
+        move |days: u64| {
+            let to = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap_or_default();
+            let from = to - chrono::Days::new(days - 1);
+            href(&format!(
+                "/analytics?from={from}&to={to}&zone={}",
+                encode_query(&zone)
+            ))
+        }
     };
     view! {
         {problem.map(|problem| view! { <ErrorNote message=problem/> })}
@@ -140,6 +156,7 @@ fn Analytics(
                 <input id="analytics-compare" name="compare" type="checkbox" checked=compare/>
                 <label for="analytics-compare">"Compare with the period before"</label>
             </div>
+            <input type="hidden" name="zone" value=zone.clone()/>
             <button type="submit">"Show"</button>
         </form>
         <p class="small">
@@ -172,7 +189,7 @@ fn Analytics(
         <RouteTable routes route_link=route_link.clone() compare/>
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Export a day"</h2>
-            <p class="small muted">"The day's requests per route, bots included, as JSON (an object of route to count) or CSV; the same as "<code>"caretaker logs export"</code>"."</p>
+            <p class="small muted">"A UTC day's requests per route, bots included, as JSON (an object of route to count) or CSV; the same as "<code>"caretaker logs export"</code>"."</p>
             <form method="get" action=href("/analytics/export") class="inline">
                 <label for="export-day">"Day"</label>
                 <input id="export-day" name="day" type="date" value=to.clone() required/>

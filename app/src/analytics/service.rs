@@ -425,13 +425,22 @@ pub async fn view(
     query: &super::AnalyticsQuery,
 ) -> Result<super::AnalyticsView, AppError> {
     use super::{AnalyticsView, RouteRow, SourceSummary};
-    let today = Utc::now().date_naive();
     let all_sources = store::sources(&state.db).await?;
     let mut problem = None;
+    let zone = match query.zone.trim() {
+        "" => chrono_tz::UTC,
+        name => name.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+            problem = Some(format!(
+                "Time zone: “{name}” is not a zone name such as Europe/Berlin or UTC; days are shown in UTC."
+            ));
+            chrono_tz::UTC
+        }),
+    };
+    let today = Utc::now().with_timezone(&zone).date_naive();
     let (from, to) = match period(&query.from, &query.to, today) {
         Ok(period) => period,
         Err(why) => {
-            problem = Some(why);
+            problem.get_or_insert(why);
             (today - chrono::Days::new(6), today)
         }
     };
@@ -453,16 +462,42 @@ pub async fn view(
     };
     let route = query.route.trim().to_owned();
     let compare = query.compare.is_some();
-    let start = |day: NaiveDate| {
-        day.and_hms_opt(0, 0, 0)
-            .map_or(0, |at| at.and_utc().timestamp())
+    let start = |day: NaiveDate| day_start(zone, day);
+    let days = (to - from).num_days() + 1;
+    let (from_ts, to_ts) = (start(from), start(to + chrono::Days::new(1)));
+    let previous_from = from - chrono::Days::new(days as u64);
+    let previous_ts = start(previous_from);
+    let hourly = days <= 3;
+    let buckets = if hourly {
+        (0..)
+            .map(|index| from_ts + index * 3600)
+            .take_while(|at| *at < to_ts)
+            .collect()
+    } else {
+        day_starts(zone, from, days)
     };
-    let (from_ts, to_ts) = (start(from), start(to) + DAY);
-    let length = to_ts - from_ts;
-    let hourly = length <= 3 * DAY;
+    let previous_buckets = if hourly {
+        buckets
+            .iter()
+            .map(|at| at - (from_ts - previous_ts))
+            .collect()
+    } else {
+        day_starts(zone, previous_from, days)
+    };
     let route_filter = (!route.is_empty()).then_some(route.as_str());
+    // The daily table holds UTC days: it answers only when the period's days are UTC days.
+    let from_hours = |from: i64, to: i64| hourly || from % DAY != 0 || to % DAY != 0;
 
-    let series = store::series(&state.db, &chosen, route_filter, from_ts, to_ts, hourly).await?;
+    let series = store::series(
+        &state.db,
+        &chosen,
+        route_filter,
+        from_ts,
+        to_ts,
+        from_hours(from_ts, to_ts),
+    )
+    .await?
+    .regrouped(&buckets);
     let mut totals = totals_of(&series);
     if route.is_empty() {
         totals.visitors = store::visitors(&state.db, &chosen, from_ts, to_ts).await?;
@@ -472,18 +507,19 @@ pub async fn view(
             &state.db,
             &chosen,
             route_filter,
-            from_ts - length,
+            previous_ts,
             from_ts,
-            hourly,
+            from_hours(previous_ts, from_ts),
         )
-        .await?;
+        .await?
+        .regrouped(&previous_buckets);
         let mut previous_totals = totals_of(&previous);
         if route.is_empty() {
             previous_totals.visitors =
-                store::visitors(&state.db, &chosen, from_ts - length, from_ts).await?;
+                store::visitors(&state.db, &chosen, previous_ts, from_ts).await?;
         }
         let routes: HashMap<String, i64> =
-            store::route_totals(&state.db, &chosen, from_ts - length, from_ts)
+            store::route_totals(&state.db, &chosen, previous_ts, from_ts)
                 .await?
                 .into_iter()
                 .map(|(route, people, bots)| (route, people + bots))
@@ -525,7 +561,6 @@ pub async fn view(
         chrono::DateTime::from_timestamp(from_ts, 0).unwrap_or_default(),
         chrono::DateTime::from_timestamp(to_ts - 1, 0).unwrap_or_default(),
     );
-    let step = if hourly { 3600 } else { DAY };
     let what = if route.is_empty() {
         "all routes".to_owned()
     } else {
@@ -534,12 +569,12 @@ pub async fn view(
     let mut lines = vec![
         Line {
             label: "Requests".to_owned(),
-            points: filled(&series, from_ts, to_ts, step, 0, |requests, _, _| requests),
+            points: filled(&series, &buckets, 0, |requests, _, _| requests),
             dashed: false,
         },
         Line {
             label: "Errors (4xx and 5xx)".to_owned(),
-            points: filled(&series, from_ts, to_ts, step, 0, |_, e4, e5| e4 + e5),
+            points: filled(&series, &buckets, 0, |_, e4, e5| e4 + e5),
             dashed: false,
         },
     ];
@@ -548,10 +583,8 @@ pub async fn view(
             label: "Previous period".to_owned(),
             points: filled(
                 previous,
-                from_ts - length,
-                from_ts,
-                step,
-                length,
+                &previous_buckets,
+                from_ts - previous_ts,
                 |requests, _, _| requests,
             ),
             dashed: true,
@@ -561,7 +594,7 @@ pub async fn view(
     let requests_chart = lines_svg(
         &format!("Requests per {per}, {what}"),
         &format!(
-            "{} requests from {from} to {to} (UTC days), {} of them from bots{}{}.",
+            "{} requests from {from} to {to} (days in {zone}), {} of them from bots{}{}.",
             totals.requests,
             totals.bots,
             previous_totals
@@ -632,9 +665,13 @@ pub async fn view(
         sources,
         from: day_text(from),
         to: day_text(to),
+        zone: zone.name().to_owned(),
+        today: day_text(today),
         previous: compare.then(|| {
-            let days = chrono::Days::new((length / DAY) as u64);
-            (day_text(from - days), day_text(from - chrono::Days::new(1)))
+            (
+                day_text(previous_from),
+                day_text(from - chrono::Days::new(1)),
+            )
         }),
         route,
         source: query.source.trim().to_owned(),
@@ -712,14 +749,11 @@ fn totals_of(series: &store::Series) -> super::Totals {
     totals
 }
 
-/// One figure per bucket over `[from, to)` (`pick` takes requests, 4xx and 5xx), empty
-/// buckets as zero, moved `shift` seconds later (to lay a previous period over the
-/// current one).
+/// One figure per bucket (`pick` takes requests, 4xx and 5xx), empty buckets as zero,
+/// drawn `shift` seconds later (to lay a previous period over the current one).
 fn filled(
     series: &store::Series,
-    from: i64,
-    to: i64,
-    step: i64,
+    buckets: &[i64],
     shift: i64,
     pick: impl Fn(i64, i64, i64) -> i64,
 ) -> Vec<Point> {
@@ -728,15 +762,38 @@ fn filled(
         .iter()
         .map(|(at, requests, e4, e5, _)| (*at, pick(*requests, *e4, *e5)))
         .collect();
-    (0..)
-        .map(|index| from + index * step)
-        .take_while(|at| *at < to)
+    buckets
+        .iter()
         .filter_map(|at| {
             Some(Point {
                 at: chrono::DateTime::from_timestamp(at + shift, 0)?,
-                value: counts.get(&at).copied().unwrap_or(0) as f64,
+                value: counts.get(at).copied().unwrap_or(0) as f64,
                 ok: true,
             })
         })
+        .collect()
+}
+
+/// Where a local day starts, in Unix seconds, moved back to a whole hour (the finest
+/// counts are per hour; zones a half hour off UTC see their days start on the hour before).
+fn day_start(zone: chrono_tz::Tz, day: NaiveDate) -> i64 {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    // A midnight skipped by a daylight-saving change: the day starts an hour later.
+    let at = zone
+        .from_local_datetime(&midnight)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map_or_else(|| midnight.and_utc().timestamp(), |at| at.timestamp());
+    at - at.rem_euclid(3600)
+}
+
+/// The starts of `count` local days from `first`.
+fn day_starts(zone: chrono_tz::Tz, first: NaiveDate, count: i64) -> Vec<i64> {
+    (0..count)
+        .map(|offset| day_start(zone, first + chrono::Days::new(offset as u64)))
         .collect()
 }

@@ -350,6 +350,42 @@ pub struct Series {
     pub bytes: i64,
 }
 
+impl Series {
+    /// The points and histograms summed into the buckets starting at `starts` (sorted):
+    /// hours into local days, say. Points before the first start are dropped.
+    pub fn regrouped(self, starts: &[i64]) -> Series {
+        let bucket = |at: i64| match starts.binary_search(&at) {
+            Ok(index) => Some(starts[index]),
+            Err(0) => None,
+            Err(index) => Some(starts[index - 1]),
+        };
+        let mut points: std::collections::BTreeMap<i64, (i64, i64, i64, i64)> = Default::default();
+        for (at, requests, e4, e5, bots) in self.points {
+            if let Some(start) = bucket(at) {
+                let point = points.entry(start).or_default();
+                point.0 += requests;
+                point.1 += e4;
+                point.2 += e5;
+                point.3 += bots;
+            }
+        }
+        let mut response: HashMap<i64, Histogram> = HashMap::new();
+        for (at, histogram) in self.response {
+            if let Some(start) = bucket(at) {
+                response.entry(start).or_default().merge(&histogram);
+            }
+        }
+        Series {
+            points: points
+                .into_iter()
+                .map(|(at, (requests, e4, e5, bots))| (at, requests, e4, e5, bots))
+                .collect(),
+            response,
+            bytes: self.bytes,
+        }
+    }
+}
+
 pub async fn series(
     pool: &SqlitePool,
     sources: &[i64],

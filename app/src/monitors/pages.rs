@@ -387,19 +387,7 @@ fn MaintenanceWindows(
         }
         .into_any()
     };
-    let zone = RwSignal::new("UTC".to_owned());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let options =
-            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-                .resolved_options();
-        if let Some(found) = js_sys::Reflect::get(&options, &"timeZone".into())
-            .ok()
-            .and_then(|value| value.as_string())
-        {
-            zone.set(found);
-        }
-    });
+    let zone = crate::ui::format::browser_zone("UTC");
     view! {
         <section class="card" aria-labelledby="maintenance-title">
             <h2 id="maintenance-title">"Maintenance windows"</h2>

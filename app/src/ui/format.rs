@@ -19,6 +19,25 @@ pub fn bytes(count: u64) -> String {
     }
 }
 
+/// The browser's time zone (an IANA name such as Europe/Berlin): `initial` on the server
+/// and until the page is hydrated, then what the browser says.
+pub fn browser_zone(initial: &str) -> RwSignal<String> {
+    let zone = RwSignal::new(initial.to_owned());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        if let Some(found) = js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|value| value.as_string())
+        {
+            zone.set(found);
+        }
+    });
+    zone
+}
+
 /// A time as plain text, in UTC (for logs and places where no script can localise it).
 pub fn local_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
