@@ -113,9 +113,9 @@ for (const javaScriptEnabled of [true, false]) {
       caretaker.cli(['logs', 'import', '--format', 'combined', '--source', `archive-${name}`, oldLog]);
       await page.reload();
       await hydrated(page, javaScriptEnabled);
-      await page.getByLabel('From').fill(day(-45));
-      await page.getByLabel('To').fill(day(-35));
-      await page.getByLabel('Source').selectOption({ label: `archive-${name}` });
+      await page.getByLabel('From', { exact: true }).fill(day(-45));
+      await page.getByLabel('To', { exact: true }).fill(day(-35));
+      await page.getByLabel('Source', { exact: true }).selectOption({ label: `archive-${name}` });
       await page.getByRole('button', { name: 'Show' }).click();
       await page.waitForURL((url) => url.searchParams.get('from') === day(-45));
       await hydrated(page, javaScriptEnabled);

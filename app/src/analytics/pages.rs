@@ -129,16 +129,16 @@ fn Analytics(
         {(!has_sources).then(|| view! {
             <p class="empty">"No log sources yet. Add one below with the path of a web server's access log (caretaker follows it and its rotated files), or import files from a terminal: "<code>"caretaker logs import --format combined /var/log/nginx/access.log"</code></p>
         })}
-        <form method="get" action=href("/analytics") class="filter period" role="search" aria-label="Period">
-            <div>
+        <form method="get" action=href("/analytics") class="inline-form period" role="search" aria-label="Period">
+            <div class="field">
                 <label for="analytics-from">"From"</label>
                 <input id="analytics-from" name="from" type="date" value=from.clone() required/>
             </div>
-            <div>
+            <div class="field">
                 <label for="analytics-to">"To"</label>
                 <input id="analytics-to" name="to" type="date" value=to.clone() required/>
             </div>
-            <div>
+            <div class="field">
                 <label for="analytics-source">"Source"</label>
                 <select id="analytics-source" name="source">
                     <option value="" selected=source.is_empty()>"All sources"</option>
@@ -148,11 +148,11 @@ fn Analytics(
                     }).collect_view()}
                 </select>
             </div>
-            <div>
+            <div class="field">
                 <label for="analytics-route">"Route"</label>
                 <input id="analytics-route" name="route" value=route.clone() placeholder="all routes, or like /sample/:id"/>
             </div>
-            <div class="check">
+            <div class="field check">
                 <input id="analytics-compare" name="compare" type="checkbox" checked=compare/>
                 <label for="analytics-compare">"Compare with the period before"</label>
             </div>
@@ -231,7 +231,7 @@ fn TotalsList(totals: Totals, previous: Option<Totals>) -> impl IntoView {
             <div><dt>"Unique visitors (estimate)"</dt><dd>{totals.visitors.to_string()}{change(totals.visitors as i64, previous_visitors)}</dd></div>
             <div><dt>"Client errors (4xx)"</dt><dd>{rate(totals.errors_4xx, totals.requests)}</dd></div>
             <div><dt>"Server errors (5xx)"</dt><dd>{rate(totals.errors_5xx, totals.requests)}</dd></div>
-            <div><dt>"Data sent"</dt><dd>{format!("{:.1} MB", totals.bytes as f64 / 1e6)}</dd></div>
+            <div><dt>"Data sent"</dt><dd>{crate::ui::format::bytes(totals.bytes.max(0) as u64)}</dd></div>
             <div><dt>"Response time p50 / p95 / p99"</dt><dd>{format!("{} / {} / {}",
                 super::milliseconds(totals.p50_ms),
                 super::milliseconds(totals.p95_ms),
@@ -344,8 +344,10 @@ fn Sources(
 
 #[component]
 fn SourceFormView(add: ServerAction<AddLogSource>, services: Vec<(i64, String)>) -> impl IntoView {
+    // Open while it shows an error, so a page sent back without JavaScript shows it too.
+    let failed = move || add.value().get().is_some_and(|answer| answer.is_err());
     view! {
-        <details>
+        <details open=failed>
             <summary>"Add a log source"</summary>
             {move || add.value().get().and_then(Result::err).map(|error| view! { <ErrorNote message=error.to_string()/> })}
             <ActionForm action=add attr:class="stacked-form">
