@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Uptime Kuma competitor benchmark: N HTTP monitors at INTERVAL s against a local target.
-# Installs into $BENCH_DIR (outside the repo), runs once with a fresh data dir, prints figures,
-# and stops everything it started. Re-running is safe (install steps are skipped when done).
+# Runs the Uptime Kuma installed at $KUMA_DIR (made outside the repo; this project never builds
+# it) once with a fresh data dir in $BENCH_DIR, prints figures, and stops everything it started.
 set -euo pipefail
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  echo "KUMA_DIR=/path/to/uptime-kuma bench/uptime_kuma/run.sh"
+  echo "Tunables (environment): N INTERVAL N_SINGLE WARMUP MEASURE STEP KUMA_PORT TARGET_PORT BENCH_DIR."
+  exit 0
+fi
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BENCH_DIR="${BENCH_DIR:-/work/uptime-kuma-bench}"
-KUMA_VERSION="${KUMA_VERSION:-2.0.0-dev.0}"   # the only version published on npm
 N="${N:-2000}"                   # monitors
 INTERVAL="${INTERVAL:-60}"       # seconds
 N_SINGLE="${N_SINGLE:-100}"      # created one-by-one via add_monitor; rest via one uploadBackup call
@@ -16,7 +20,6 @@ STEP="${STEP:-5}"                # sampling period, seconds
 KUMA_PORT="${KUMA_PORT:-3901}"
 TARGET_PORT="${TARGET_PORT:-3902}"
 
-PKG="$BENCH_DIR/package"
 DATA="$BENCH_DIR/data"
 OUT="$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S)"
 PY="$BENCH_DIR/venv/bin/python"
@@ -33,29 +36,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# ---------------------------------------------------------------- install
-if [[ ! -f "$PKG/package.json" ]] || ! grep -q "\"version\": \"$KUMA_VERSION\"" "$PKG/package.json"; then
-  echo "== fetching uptime-kuma@$KUMA_VERSION from npm"
-  rm -rf "$PKG"
-  (cd "$BENCH_DIR" && npm pack "uptime-kuma@$KUMA_VERSION" >/dev/null && tar xzf "uptime-kuma-$KUMA_VERSION.tgz")
+# ---------------------------------------------------------------- the installation
+# This project never installs, builds or patches Uptime Kuma (see ../shared/BUILD-NOTES.md):
+# point KUMA_DIR at an installation made outside the repository.
+if [[ -z "${KUMA_DIR:-}" || ! -f "${KUMA_DIR:-}/server/server.js" ]]; then
+  echo "Set KUMA_DIR to an Uptime Kuma installation outside this repository (a folder with server/server.js);" >&2
+  echo "caretaker does not ship a way to build it." >&2
+  exit 2
 fi
-if [[ ! -d "$PKG/node_modules/express" ]]; then
-  echo "== npm install (production deps; the tarball has no lockfile, so ranges resolve to current versions)"
-  # --legacy-peer-deps: the devDependency tree has a stylelint peer conflict that makes plain install fail.
-  (cd "$PKG" && npm install --omit=dev --legacy-peer-deps --no-audit --no-fund) >"$BENCH_DIR/npm-install.log" 2>&1
-fi
-SQLITE_NODE=$(ls "$PKG"/node_modules/@louislam/sqlite3/lib/binding/*/node_sqlite3.node 2>/dev/null | head -1 || true)
-if [[ -z "$SQLITE_NODE" ]]; then
-  echo "== building @louislam/sqlite3 from source (prebuilt binaries live on GitHub, unreachable here;"
-  echo "   npm's install-script policy also skipped its install script)"
-  (cd "$PKG/node_modules/@louislam/sqlite3" && npm_config_nodedir=/usr ../../.bin/node-pre-gyp install --build-from-source) \
-    >"$BENCH_DIR/sqlite-build.log" 2>&1
-fi
-# Packaging bug in the npm 2.0.0-dev.0 tarball: server/database.js loads every legacy patch from
-# db/old_migrations/, but 7 of them were shipped in db/. Copy (unchanged) to where the code looks.
-cp -n "$PKG"/db/patch-*.sql "$PKG/db/old_migrations/" 2>/dev/null || true
+PKG="$KUMA_DIR"
+KUMA_VERSION="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PKG/package.json" | head -1)"
 if [[ ! -x "$PY" ]]; then
-  echo "== python venv with uptime-kuma-api"
+  echo "== python venv with uptime-kuma-api (the benchmark's Socket.IO client, from PyPI)"
   python3 -m venv "$BENCH_DIR/venv"
   "$BENCH_DIR/venv/bin/pip" install -q "uptime-kuma-api==1.2.1"
 fi
@@ -105,7 +97,7 @@ RSS_AFTER=$(awk '/VmRSS/{print $2/1024}' /proc/$KUMA_PID/status)
 
 echo
 echo "================ SUMMARY ($OUT)"
-echo "uptime-kuma $KUMA_VERSION (npm), node $(node --version), $(nproc) CPUs"
+echo "uptime-kuma $KUMA_VERSION, node $(node --version), $(nproc) CPUs"
 grep -h "_RESULT" "$OUT"/create.txt "$OUT"/sample.txt "$OUT"/lateness.txt "$OUT"/dashboard.txt
 echo "RSS right after dashboard load: ${RSS_AFTER} MiB"
 echo "kuma.log errors/warnings: $(grep -ciE 'error|warn' "$OUT/kuma.log" || true) lines (see $OUT/kuma.log)"
