@@ -777,3 +777,47 @@ async fn the_page_compares_periods_marks_deployments_and_explains_a_bad_period()
         assert!(problem.contains(says), "{from}..{to}: {problem}");
     }
 }
+
+#[tokio::test]
+async fn the_day_export_downloads_for_logged_in_users_only() {
+    let app = test_app(LOCAL_DOCKER).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    write(&log, COMBINED);
+    let source = add_source(&app, "web", "combined", "", "").await;
+    import(&app, &source, &[log]).await;
+    let cookie = app.admin_cookie().await;
+    let json = common::get_as(
+        &app.router,
+        Some(&cookie),
+        "/analytics/export?day=2026-11-20&format=json",
+    )
+    .await;
+    assert_eq!(json.status, 200);
+    assert_eq!(
+        json.body,
+        "{\"/\":2,\"/sample\":3,\"/sample/:id\":1,\"/sample/:id/related\":1,\"/sample/matrix\":1}"
+    );
+    let csv = common::get_as(
+        &app.router,
+        Some(&cookie),
+        &format!(
+            "/analytics/export?day=2026-11-21&format=csv&source={}",
+            source.id
+        ),
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.body, "route,requests\n/sample,1\n");
+    let bad = common::get_as(
+        &app.router,
+        Some(&cookie),
+        "/analytics/export?day=yesterday",
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("YYYY-MM-DD"), "{}", bad.body);
+    let anonymous = common::get_as(&app.router, None, "/analytics/export?day=2026-11-20").await;
+    assert_ne!(anonymous.status, 200);
+    assert!(!anonymous.body.contains("/sample"));
+}
