@@ -46,6 +46,48 @@ pub fn status_class(status: u16) -> u8 {
     }
 }
 
+/// A rejected line as kept for the page, with IP addresses masked: addresses are never
+/// stored, not even in samples. IPv4 is four dotted numbers; IPv6 a run of hex digits and
+/// colons with `::` or at least five colons (so times like 10:15:00 stay).
+pub fn mask_addresses(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < chars.len() {
+        let run_end = |allowed: &dyn Fn(char) -> bool| {
+            let mut end = at;
+            while end < chars.len() && allowed(chars[end]) {
+                end += 1;
+            }
+            end
+        };
+        let v4_end = run_end(&|c: char| c.is_ascii_digit() || c == '.');
+        let v4: String = chars[at..v4_end].iter().collect();
+        let parts: Vec<&str> = v4.trim_end_matches('.').split('.').collect();
+        if parts.len() == 4 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3) {
+            out.push_str("x.x.x.x");
+            at += v4.trim_end_matches('.').chars().count();
+            continue;
+        }
+        let v6_end = run_end(&|c: char| c.is_ascii_hexdigit() || c == ':');
+        let v6: String = chars[at..v6_end].iter().collect();
+        if v6.len() >= 3 && (v6.contains("::") || v6.matches(':').count() >= 5) {
+            out.push_str("x:x::x");
+            at = v6_end;
+            continue;
+        }
+        // Not an address here: copy up to the next character that could start one.
+        out.push(chars[at]);
+        at += 1;
+        while at < chars.len() && chars[at - 1].is_ascii_hexdigit() && chars[at].is_ascii_hexdigit()
+        {
+            out.push(chars[at]);
+            at += 1;
+        }
+    }
+    out
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CellKey {
     /// Start of the hour, Unix seconds.
@@ -132,7 +174,8 @@ impl Batch {
                 .map(|c| if c.is_control() { '\u{fffd}' } else { c })
                 .take(SAMPLE_CHARS)
                 .collect();
-            self.samples.push((reason.to_owned(), text));
+            self.samples
+                .push((reason.to_owned(), mask_addresses(&text)));
         }
     }
 
@@ -189,5 +232,27 @@ impl Batch {
     /// Requests counted (not rejected) in this batch.
     pub fn requests(&self) -> u64 {
         self.lines - self.rejected
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_addresses;
+
+    #[test]
+    fn samples_keep_no_address() {
+        assert_eq!(
+            mask_addresses(r#"203.0.113.9 - - [20/Nov/2026:13:00:00 +0000] "\x16\x03" 400"#),
+            r#"x.x.x.x - - [20/Nov/2026:13:00:00 +0000] "\x16\x03" 400"#
+        );
+        assert_eq!(
+            mask_addresses(r#"{"remote_ip":"2001:db8::1","ts":1.5}"#),
+            r#"{"remote_ip":"x:x::x","ts":1.5}"#
+        );
+        assert_eq!(
+            mask_addresses("GET /v1.2.3 and 10.0.0.1."),
+            "GET /v1.2.3 and x.x.x.x."
+        );
+        assert_eq!(mask_addresses("fe80:0:0:0:0:0:0:1 ok"), "x:x::x ok");
     }
 }

@@ -12,6 +12,12 @@ pub async fn get_analytics(query: AnalyticsQuery) -> Result<AnalyticsView, AppEr
     let state = crate::core::state::app_state()?;
     let mut view = super::service::view(&state, &query).await?;
     view.can_edit = user.role >= Role::Admin;
+    if !view.can_edit {
+        // Rejected lines may hold anything the file held: admins only.
+        for source in &mut view.sources {
+            source.samples.clear();
+        }
+    }
     Ok(view)
 }
 
