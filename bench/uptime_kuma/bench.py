@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Helper for run.sh: drives Uptime Kuma over socket.io and measures it.
+"""Helper for run.sh: drives Uptime Kuma over Socket.IO (python-socketio) and measures it.
+
+Written against Uptime Kuma 2.5.3. The client library uptime-kuma-api 1.2.1 (made for 1.23) does not
+work with it: its add_monitor omits `conditions` (NOT NULL since 2.0), the `uploadBackup` import it
+used is gone (backups were removed in 2.0), and its first call can race the server's connection
+handler. So this script speaks the Socket.IO events itself, as the web UI does.
 
 Subcommands:
-  create URL N TARGET INTERVAL N_SINGLE   create N HTTP monitors: the first N_SINGLE one by one with
-                                          add_monitor (the UI path), the rest in one "uploadBackup"
-                                          (Settings > Backup > Import) call, both via socket.io.
+  create URL N TARGET INTERVAL            create N HTTP monitors one by one with the `add` event (the UI
+                                          path; the body is the 2.5.3 UI's defaults for an HTTP monitor).
   sample PID SECONDS STEP OUT.json        sample RSS / CPU of PID from /proc every STEP seconds.
   dashboard URL N                         log in like the web UI does and time how long until the
-                                          monitor list, heartbeat lists and uptime stats of all N
-                                          monitors have arrived; also time GET / (the SPA shell).
+                                          monitor list, heartbeat lists and uptime / average-ping stats
+                                          of all N monitors have arrived; also time GET /dashboard (the SPA shell).
   lateness DB START_EPOCH END_EPOCH INTERVAL   beat spacing stats from the heartbeat table.
 """
 import json
@@ -33,64 +37,101 @@ def pct(values, p):
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def cmd_create(url, n, target, interval, n_single):
-    from uptime_kuma_api import MonitorType, UptimeKumaApi
+def connect(url, handlers=None):
+    """A Socket.IO client connected to Kuma and ready for calls.
 
-    api = UptimeKumaApi(url, timeout=900, wait_events=0.05)
-    if api.need_setup():
-        api.setup(USER, PASS)
-    api.login(USER, PASS)
-    existing = len(api.get_monitors())
-    res = {"preexisting": existing, "single_created": 0, "single_errors": 0}
+    Kuma registers its event handlers only after it has sent `info` to a new connection (it awaits a
+    settings read first), so a call made right after connecting can be lost: wait for `info`."""
+    import socketio
+
+    sio = socketio.Client()
+    ready = threading.Event()
+    sio.on("info", lambda *_: ready.set())
+    for name, fn in (handlers or {}).items():
+        sio.on(name, fn)
+    sio.connect(url, transports=["websocket"])
+    if not ready.wait(30):
+        raise RuntimeError("no `info` from Uptime Kuma within 30 s of connecting")
+    return sio
+
+
+def call(sio, event, *args, timeout=600):
+    r = sio.call(event, args if len(args) > 1 else (args[0] if args else None), timeout=timeout)
+    if isinstance(r, dict) and r.get("ok") is False:
+        raise RuntimeError(f"{event}: {r.get('msg')}")
+    return r
+
+
+def http_monitor(name, url, interval):
+    # The 2.5.3 UI's defaults for a new monitor (src/pages/EditMonitor.vue, monitorDefaults), as an
+    # HTTP monitor with no retries; the timeout is the UI's default of 0.8 x interval.
+    return {
+        "type": "http", "name": name, "parent": None, "url": url, "wsSubprotocol": "", "method": "GET",
+        "protocol": None, "location": "world", "ipFamily": None,
+        "interval": interval, "retryInterval": interval, "resendInterval": 0, "maxretries": 0,
+        "retryOnlyOnStatusCodeFailure": False, "timeout": interval * 0.8,
+        "notificationIDList": {}, "ignoreTls": False, "upsideDown": False, "expiryNotification": False,
+        "domainExpiryNotification": True, "maxredirects": 10, "accepted_statuscodes": ["200-299"],
+        "saveResponse": False, "saveErrorResponse": True, "responseMaxLength": 1024,
+        "dns_resolve_type": "A", "dns_resolve_server": "", "docker_container": "", "docker_host": None,
+        "proxyId": None, "basic_auth_user": "", "basic_auth_pass": "", "bearer_token": "",
+        "mqttUsername": "", "mqttPassword": "", "mqttTopic": "", "mqttWebsocketPath": "",
+        "mqttSuccessMessage": "", "mqttCheckType": "keyword", "authMethod": None,
+        "oauth_auth_method": "client_secret_basic", "httpBodyEncoding": "json",
+        "kafkaProducerBrokers": [], "kafkaProducerSaslOptions": {"mechanism": "None"}, "cacheBust": False,
+        "kafkaProducerSsl": False, "kafkaProducerAllowAutoTopicCreation": False,
+        "gamedigGivenPortOnly": True, "gamedigToken": "", "remote_browser": None, "screenshot_delay": 0,
+        "rabbitmqNodes": [], "rabbitmqUsername": "", "rabbitmqPassword": "", "conditions": [],
+        "system_service_name": "", "ntpStratumThreshold": 5, "ntpTimeOffsetThreshold": 1000,
+        "ntpRootDispersionThreshold": 500, "description": None,
+    }
+
+
+def server_monitors(url):
+    """The monitor list a fresh login receives."""
+    got = threading.Event()
+    box = {}
+
+    def on_list(data):
+        box["list"] = data
+        got.set()
+
+    sio = connect(url, {"monitorList": on_list})
+    call(sio, "login", {"username": USER, "password": PASS, "token": ""})
+    got.wait(600)
+    sio.disconnect()
+    return list(box.get("list", {}).values())
+
+
+def cmd_create(url, n, target, interval):
+    sio = connect(url)
+    if call(sio, "needSetup"):
+        call(sio, "setup", USER, PASS)
+    call(sio, "login", {"username": USER, "password": PASS, "token": ""})
+    existing = len(server_monitors(url))
+    res = {"preexisting": existing, "created": 0, "errors": 0}
     t0 = time.time()
     tb = t0
     batch = []
-    for i in range(existing, min(n, n_single)):
+    for i in range(existing, n):
         try:
-            api.add_monitor(type=MonitorType.HTTP, name=f"bench-{i:05d}", url=f"{target}?m={i}",
-                            interval=interval, retryInterval=interval, maxretries=0)
-            res["single_created"] += 1
+            call(sio, "add", http_monitor(f"bench-{i:05d}", f"{target}?m={i}", interval))
+            res["created"] += 1
         except Exception as e:  # noqa: BLE001
-            res["single_errors"] += 1
-            print(f"add_monitor #{i} failed: {e!r}", flush=True)
-        if (i + 1) % 50 == 0:
+            res["errors"] += 1
+            print(f"add #{i} failed: {e!r}", flush=True)
+        if (i + 1) % 250 == 0:
             now = time.time()
             batch.append(round(now - tb, 2))
-            print(f"  add_monitor: {i + 1} monitors, last 50 took {now - tb:.1f}s", flush=True)
+            print(f"  add: {i + 1} monitors, last 250 took {now - tb:.1f}s", flush=True)
             tb = now
-    res["single_seconds"] = round(time.time() - t0, 1)
-    res["single_per_50_seconds"] = batch
-
-    start = max(existing, n_single)
-    if start < n:
-        mons = []
-        for i in range(start, n):
-            mons.append({
-                "name": f"bench-{i:05d}", "type": "http", "url": f"{target}?m={i}", "method": "GET",
-                "interval": interval, "retryInterval": interval, "resendInterval": 0,
-                "maxretries": 0, "timeout": interval * 0.8, "maxredirects": 10,
-                "accepted_statuscodes": ["200-299"], "ignoreTls": False, "upsideDown": False,
-                "invertKeyword": False,  # import path stores NULL otherwise -> NOT NULL violation
-                "active": 1, "tags": [], "notificationIDList": {}, "description": None,
-            })
-        backup = json.dumps({"version": "1.23.0", "notificationList": [], "proxyList": [],
-                             "monitorList": mons})
-        t1 = time.time()
-        try:
-            r = api.upload_backup(backup, import_handle="keep")
-            res["import_msg"] = r.get("msg")
-        except Exception as e:  # noqa: BLE001
-            res["import_error"] = repr(e)
-        res["import_count"] = len(mons)
-        res["import_seconds"] = round(time.time() - t1, 1)
+    res["create_seconds"] = round(time.time() - t0, 1)
+    res["per_250_seconds"] = batch
+    sio.disconnect()
     # count what the server really has
-    api2 = UptimeKumaApi(url, timeout=900, wait_events=0.2)
-    api2.login(USER, PASS)
-    mons = api2.get_monitors()
+    mons = server_monitors(url)
     res["monitors_on_server"] = len(mons)
     res["active_on_server"] = sum(1 for m in mons if m.get("active"))
-    api2.disconnect()
-    api.disconnect()
     print("CREATE_RESULT " + json.dumps(res), flush=True)
 
 
@@ -158,16 +199,14 @@ def cmd_sample(pid, seconds, step, out):
 
 
 def cmd_dashboard(url, n):
-    import socketio
-
     # SPA shell (index.html); the JS/CSS assets are static files and do not depend on monitor count.
     t = time.time()
     with urllib.request.urlopen(url + "/dashboard") as r:
         body = r.read()
     shell_ms = (time.time() - t) * 1000
 
-    sio = socketio.Client()
-    ev = {"monitorList": None, "hb": set(), "ihb": set(), "uptime": set(), "avgPing": set(), "cert": set()}
+    ev = {"monitorList": None, "hb": set(), "ihb": set(), "uptime24": set(), "uptime720": set(),
+          "avgPing": set(), "avgPing_values": 0}
     first = {}
     done = threading.Event()
     t0 = [0.0]
@@ -176,41 +215,46 @@ def cmd_dashboard(url, n):
         first.setdefault(name, round((time.time() - t0[0]) * 1000))
 
     def check():
-        # Not waiting for the per-monitor "uptime"/"avgPing" stats: in 2.0.0-dev.0 on SQLite those
-        # queries fail (Database.sqlHourOffset() emits MariaDB SQL), so they never arrive.
-        if ev["monitorList"] is not None and len(ev["hb"]) >= n and len(ev["ihb"]) >= n:
-            mark("all_lists")
+        # After a login, 2.5.3 sends the monitor list, then for every monitor its last 100 beats
+        # (heartbeatList) and its stats (avgPing, uptime for 24 h / 30 d / 1 y). The event list
+        # (importantHeartbeatList) is no longer pushed; the UI pages it on demand.
+        if (ev["monitorList"] is not None and len(ev["hb"]) >= n and len(ev["uptime24"]) >= n
+                and len(ev["uptime720"]) >= n and len(ev["avgPing"]) >= n):
+            mark("all_lists_and_stats")
             done.set()
 
-    @sio.on("monitorList")
     def _ml(data):
         ev["monitorList"] = len(data)
         mark("monitorList")
         check()
 
-    @sio.on("heartbeatList")
     def _hb(mid, data, overwrite=False):
         ev["hb"].add(int(mid))
         if len(ev["hb"]) >= n:
             mark("all_heartbeatList")
         check()
 
-    @sio.on("importantHeartbeatList")
     def _ihb(mid, data, overwrite=False):
         ev["ihb"].add(int(mid))
-        if len(ev["ihb"]) >= n:
-            mark("all_importantHeartbeatList")
+
+    def _up(mid, period, value):
+        key = {24: "uptime24", "24": "uptime24", 720: "uptime720", "720": "uptime720"}.get(period)
+        if key:
+            ev[key].add(int(mid))
+            if len(ev[key]) >= n:
+                mark("all_" + key)
         check()
 
-    @sio.on("uptime")
-    def _up(mid, period, value):
-        ev["uptime"].add(int(mid))
-
-    @sio.on("avgPing")
     def _ap(mid, value):
         ev["avgPing"].add(int(mid))
+        if value is not None:
+            ev["avgPing_values"] += 1
+        if len(ev["avgPing"]) >= n:
+            mark("all_avgPing")
+        check()
 
-    sio.connect(url, transports=["websocket"])
+    sio = connect(url, {"monitorList": _ml, "heartbeatList": _hb, "importantHeartbeatList": _ihb,
+                        "uptime": _up, "avgPing": _ap})
     t0[0] = time.time()
     r = sio.call("login", {"username": USER, "password": PASS, "token": ""}, timeout=600)
     login_ms = round((time.time() - t0[0]) * 1000)
@@ -220,7 +264,9 @@ def cmd_dashboard(url, n):
     res = {"spa_shell_ms": round(shell_ms, 1), "spa_shell_bytes": len(body),
            "login_ack_ms": login_ms, "login_ok": bool(r and r.get("ok")),
            "monitors_in_list": ev["monitorList"], "heartbeatList_monitors": len(ev["hb"]),
-           "importantHeartbeatList_monitors": len(ev["ihb"]), "uptime_stat_monitors": len(ev["uptime"]), "avgPing_monitors": len(ev["avgPing"]),
+           "importantHeartbeatList_monitors": len(ev["ihb"]),
+           "uptime24_monitors": len(ev["uptime24"]), "uptime720_monitors": len(ev["uptime720"]),
+           "avgPing_monitors": len(ev["avgPing"]), "avgPing_non_null": ev["avgPing_values"],
            "complete": ok, "ms_since_login": first, "total_ms": total_ms}
     print("DASHBOARD_RESULT " + json.dumps(res), flush=True)
 
@@ -280,7 +326,7 @@ def cmd_lateness(db, start, end, interval):
 if __name__ == "__main__":
     c, a = sys.argv[1], sys.argv[2:]
     if c == "create":
-        cmd_create(a[0], int(a[1]), a[2], int(a[3]), int(a[4]))
+        cmd_create(a[0], int(a[1]), a[2], int(a[3]))
     elif c == "sample":
         cmd_sample(int(a[0]), float(a[1]), float(a[2]), a[3])
     elif c == "dashboard":

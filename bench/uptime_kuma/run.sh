@@ -5,7 +5,9 @@
 set -euo pipefail
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   echo "KUMA_DIR=/path/to/uptime-kuma bench/uptime_kuma/run.sh"
-  echo "Tunables (environment): N INTERVAL N_SINGLE WARMUP MEASURE STEP KUMA_PORT TARGET_PORT BENCH_DIR."
+  echo "KUMA_DIR: an Uptime Kuma installation made outside this repository (a folder with server/server.js"
+  echo "and a built dist/); this project never installs or builds it. Measured against 2.5.3."
+  echo "Tunables (environment): N INTERVAL WARMUP MEASURE STEP KUMA_PORT TARGET_PORT BENCH_DIR."
   exit 0
 fi
 
@@ -13,7 +15,6 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 BENCH_DIR="${BENCH_DIR:-/work/uptime-kuma-bench}"
 N="${N:-2000}"                   # monitors
 INTERVAL="${INTERVAL:-60}"       # seconds
-N_SINGLE="${N_SINGLE:-100}"      # created one-by-one via add_monitor; rest via one uploadBackup call
 WARMUP="${WARMUP:-90}"           # seconds between creation end and start of sampling
 MEASURE="${MEASURE:-240}"        # sampling window, seconds
 STEP="${STEP:-5}"                # sampling period, seconds
@@ -23,7 +24,6 @@ TARGET_PORT="${TARGET_PORT:-3902}"
 DATA="$BENCH_DIR/data"
 OUT="$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S)"
 PY="$BENCH_DIR/venv/bin/python"
-mkdir -p "$BENCH_DIR" "$OUT"
 
 KUMA_PID=""; TARGET_PID=""
 cleanup() {
@@ -40,16 +40,22 @@ trap cleanup EXIT INT TERM
 # This project never installs, builds or patches Uptime Kuma (see ../shared/BUILD-NOTES.md):
 # point KUMA_DIR at an installation made outside the repository.
 if [[ -z "${KUMA_DIR:-}" || ! -f "${KUMA_DIR:-}/server/server.js" ]]; then
-  echo "Set KUMA_DIR to an Uptime Kuma installation outside this repository (a folder with server/server.js);" >&2
-  echo "caretaker does not ship a way to build it." >&2
+  echo "set KUMA_DIR to an Uptime Kuma installation outside this repository; caretaker does not ship a way to build it" >&2
+  echo "(KUMA_DIR must be a folder with server/server.js; got '${KUMA_DIR:-}')" >&2
   exit 2
 fi
-PKG="$KUMA_DIR"
+PKG="$(cd "$KUMA_DIR" && pwd -P)"
+REPO="$(cd "$HERE/../.." && pwd -P)"
+if [[ "$PKG/" == "$REPO/"* ]]; then
+  echo "KUMA_DIR ($PKG) is inside this repository; keep Uptime Kuma outside it" >&2
+  exit 2
+fi
+mkdir -p "$BENCH_DIR" "$OUT"
 KUMA_VERSION="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PKG/package.json" | head -1)"
-if [[ ! -x "$PY" ]]; then
-  echo "== python venv with uptime-kuma-api (the benchmark's Socket.IO client, from PyPI)"
+if ! "$PY" -c "import socketio, websocket" 2>/dev/null; then
+  echo "== python venv with python-socketio (the benchmark's Socket.IO client, from PyPI)"
   python3 -m venv "$BENCH_DIR/venv"
-  "$BENCH_DIR/venv/bin/pip" install -q "uptime-kuma-api==1.2.1"
+  "$BENCH_DIR/venv/bin/pip" install -q "python-socketio[client]==5.18.1"
 fi
 
 # ---------------------------------------------------------------- start
@@ -77,7 +83,7 @@ echo "   node pid $KUMA_PID, $(node --version), idle RSS $(awk '/VmRSS/{print $2
 
 # ---------------------------------------------------------------- create monitors
 echo "== creating $N monitors (interval ${INTERVAL}s) -> http://127.0.0.1:$TARGET_PORT/"
-"$PY" "$HERE/bench.py" create "http://127.0.0.1:$KUMA_PORT" "$N" "http://127.0.0.1:$TARGET_PORT/" "$INTERVAL" "$N_SINGLE" \
+"$PY" "$HERE/bench.py" create "http://127.0.0.1:$KUMA_PORT" "$N" "http://127.0.0.1:$TARGET_PORT/" "$INTERVAL" \
   | tee "$OUT/create.txt"
 
 echo "== warm-up ${WARMUP}s"
@@ -91,7 +97,7 @@ read -r WSTART WEND < <("$PY" -c "import json;s=json.load(open('$OUT/samples.jso
 echo "== beat lateness from heartbeat table"
 "$PY" "$HERE/bench.py" lateness "$DATA/kuma.db" "$WSTART" "$WEND" "$INTERVAL" | tee "$OUT/lateness.txt"
 
-echo "== dashboard load (login -> all monitors' lists/stats received)"
+echo "== dashboard load (login -> every monitor's heartbeat list and uptime/avgPing stats received)"
 "$PY" "$HERE/bench.py" dashboard "http://127.0.0.1:$KUMA_PORT" "$N" | tee "$OUT/dashboard.txt"
 RSS_AFTER=$(awk '/VmRSS/{print $2/1024}' /proc/$KUMA_PID/status)
 
