@@ -571,6 +571,24 @@ async fn a_job_of_the_ingest_kind_reads_a_source_on_the_scheduler() {
     let live = dir.path().join("access.log");
     write(&live, COMBINED);
     let source = add_source(&app, "site", "combined", "", live.to_str().unwrap()).await;
+    // A typo in the folder is refused at once.
+    let missing_folder = service::add_source(
+        &app.state,
+        &actor(),
+        &LogSource {
+            name: "typo".into(),
+            format: "combined".into(),
+            path: "/var/lgo/nginx/access.log".into(),
+            ..LogSource::default()
+        },
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        missing_folder.contains("the folder of /var/lgo/nginx/access.log does not exist"),
+        "{missing_folder}"
+    );
     // Bad input: no source chosen.
     let form = JobForm {
         name: "read-site".into(),

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
@@ -22,30 +22,43 @@ const AREA: &str = "analytics";
 /// How often the tailer looks at live files for new lines.
 pub const TAIL_EVERY: Duration = Duration::from_secs(10);
 
-/// Sources being ingested in this process: a second pass over one waits its turn by
-/// skipping (the tailer) or is refused (an import), instead of racing.
-static BUSY: LazyLock<Mutex<HashSet<i64>>> = LazyLock::new(Mutex::default);
+/// Sources being read in this process: a second pass over one is skipped (the tailer) or
+/// refused (an import) instead of racing it.
+#[derive(Default)]
+pub struct Ingesting(Mutex<HashSet<i64>>);
 
-struct Busy(i64);
+struct Busy {
+    ingesting: Arc<Ingesting>,
+    source_id: i64,
+}
 
 impl Busy {
-    fn claim(source: &LogSource) -> Result<Self, AppError> {
-        let mut busy = BUSY.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn claim(state: &AppState, source: &LogSource) -> Result<Self, AppError> {
+        let mut busy = state
+            .ingesting
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if !busy.insert(source.id) {
             return Err(AppError::Conflict(format!(
                 "The log source {} is being read right now; try again when that ends.",
                 source.name
             )));
         }
-        Ok(Busy(source.id))
+        Ok(Busy {
+            ingesting: state.ingesting.clone(),
+            source_id: source.id,
+        })
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        BUSY.lock()
+        self.ingesting
+            .0
+            .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&self.0);
+            .remove(&self.source_id);
     }
 }
 
@@ -88,11 +101,21 @@ pub fn validate(source: &LogSource) -> Result<(), AppError> {
     Parser::new(&format).map_err(|why| AppError::invalid(format!("Format: {why}")))?;
     RouteRules::new(&source.route_patterns)
         .map_err(|why| AppError::invalid(format!("Route patterns: {why}")))?;
-    if !source.path.is_empty() && !Path::new(&source.path).is_absolute() {
-        return Err(AppError::invalid(format!(
-            "Log file: “{}” is not an absolute path; write it like /var/log/nginx/access.log.",
-            source.path
-        )));
+    if !source.path.is_empty() {
+        let path = Path::new(&source.path);
+        if !path.is_absolute() {
+            return Err(AppError::invalid(format!(
+                "Log file: “{}” is not an absolute path; write it like /var/log/nginx/access.log.",
+                source.path
+            )));
+        }
+        // The file itself may not exist yet (a server not started); its folder must.
+        if !path.parent().is_some_and(Path::is_dir) {
+            return Err(AppError::invalid(format!(
+                "Log file: the folder of {} does not exist or cannot be read by caretaker.",
+                source.path
+            )));
+        }
     }
     Ok(())
 }
@@ -227,7 +250,7 @@ pub async fn ingest_source(
             live.display()
         ))
     })?;
-    let _busy = Busy::claim(source)?;
+    let _busy = Busy::claim(state, source)?;
     let mut report = IngestReport::default();
     let count = family.len();
     for (index, path) in family.into_iter().enumerate() {
@@ -247,7 +270,7 @@ pub async fn import_files(
     paths: &[PathBuf],
     on_progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<IngestReport, AppError> {
-    let _busy = Busy::claim(source)?;
+    let _busy = Busy::claim(state, source)?;
     let mut report = IngestReport::default();
     for (index, path) in paths.iter().enumerate() {
         report

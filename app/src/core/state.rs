@@ -39,6 +39,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The monitors' HTTP clients, trusted roots, result writer and runner control.
     pub monitors: Arc<crate::monitors::runner::Monitors>,
+    /// Which log sources are being read now (one pass per source at a time).
+    pub ingesting: Arc<crate::analytics::service::Ingesting>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             scheduler: Arc::new(Scheduler::new(Arc::new(SystemClock))),
             jobs: Arc::default(),
+            ingesting: Arc::default(),
             monitors: Arc::new(
                 crate::monitors::runner::Monitors::new()
                     .expect("the monitors' HTTP client builds with fixed settings"),
