@@ -196,6 +196,20 @@ async fn every_format_counts_what_was_worked_out_by_hand() {
         counts(&app, &source, "2026-11-20").await,
         map(&[("/api/items", 1), ("/api/items/:id", 2)])
     );
+    // The common format logs no user agent: its requests count as people, not bots.
+    let from = day("2026-11-20")
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp();
+    let series = store::series(&app.state.db, &[source.id], None, from, from + 86_400, true)
+        .await
+        .unwrap();
+    assert_eq!(series.points.iter().map(|point| point.4).sum::<i64>(), 0);
+    let visitors = store::visitors(&app.state.db, &[source.id], from, from + 86_400)
+        .await
+        .unwrap();
+    assert_eq!(visitors, 2, "two addresses");
 
     // nginx with its own log_format, response time in seconds.
     let nginx_format = r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time "$http_user_agent""#;

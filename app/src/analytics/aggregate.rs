@@ -135,13 +135,16 @@ pub struct Batch {
     pub rejected: u64,
     /// (reason, clipped line) of the first few rejected lines.
     pub samples: Vec<(String, String)>,
+    /// The format logs no user agent: no hit can be told to be a bot, so all count as
+    /// people (an empty agent otherwise marks a bot).
+    pub agentless: bool,
 }
 
 impl Batch {
     pub fn add(&mut self, hit: &Hit<'_>, rules: &RouteRules, salt: &[u8; 16]) {
         self.lines += 1;
         let route = self.route_id(&hit.target, rules);
-        let bot = self.is_bot(&hit.user_agent);
+        let bot = !self.agentless && self.is_bot(&hit.user_agent);
         let key = CellKey {
             hour: hit.at - hit.at.rem_euclid(HOUR),
             route,

@@ -161,6 +161,7 @@ pub fn read_file(
     let mut line = Vec::with_capacity(4096);
     loop {
         let mut batch = Batch::default();
+        batch.agentless = !parser.has_user_agent();
         let mut read = 0usize;
         let mut at_end = false;
         while read < CHUNK_BYTES {

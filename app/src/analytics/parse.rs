@@ -211,6 +211,17 @@ impl Parser {
         })
     }
 
+    /// Whether the format logs user agents (`common` does not: its hits cannot be told
+    /// apart as bots).
+    pub fn has_user_agent(&self) -> bool {
+        match &self.kind {
+            Kind::Caddy => true,
+            Kind::Text(tokens) => tokens
+                .iter()
+                .any(|token| *token == Token::Variable(Field::UserAgent)),
+        }
+    }
+
     /// One line without its newline; the error says why it was rejected, in a few words.
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Result<Hit<'a>, &'static str> {
         if line.len() > MAX_LINE {
