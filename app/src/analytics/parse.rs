@@ -216,9 +216,7 @@ impl Parser {
     pub fn has_user_agent(&self) -> bool {
         match &self.kind {
             Kind::Caddy => true,
-            Kind::Text(tokens) => tokens
-                .iter()
-                .any(|token| *token == Token::Variable(Field::UserAgent)),
+            Kind::Text(tokens) => tokens.contains(&Token::Variable(Field::UserAgent)),
         }
     }
 
