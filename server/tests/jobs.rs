@@ -892,3 +892,251 @@ async fn a_scheduled_run_cut_by_a_stop_is_run_again_at_the_next_start() {
         "its policy skips missed work"
     );
 }
+
+/// The heartbeat monitor made for `job`: its id, name and whether it is paused.
+async fn monitor_of_job(app: &TestApp, job: i64) -> Option<(i64, String, bool)> {
+    sqlx::query_as("SELECT id, name, paused FROM monitors WHERE job_id = ?")
+        .bind(job)
+        .fetch_optional(&app.state.db)
+        .await
+        .unwrap()
+}
+
+/// No admin adds a monitor: every job gets its own, which goes down (and notifies the
+/// team's channels) when a run fails or a run is missed, is paused with its job, follows
+/// a rename and goes with the job.
+#[tokio::test]
+async fn every_job_has_a_heartbeat_monitor_that_alerts_when_it_fails_or_misses_a_run() {
+    use app::monitors::{service as monitors, ChannelForm, MonitorState};
+
+    let (base, calls) = local_app().await;
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let clock = manual_clock(&app, Utc.with_ymd_and_hms(2026, 11, 22, 10, 20, 0).unwrap());
+    let actor = Actor {
+        user_id: None,
+        name: "test".into(),
+        address: "127.0.0.1".into(),
+    };
+    monitors::add_channel(
+        &app.state,
+        &actor,
+        &ChannelForm {
+            name: "team".into(),
+            kind: "webhook".into(),
+            url: format!("{base}/alert"),
+            ..ChannelForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    let state_of = |id| {
+        let state = app.state.clone();
+        async move { monitors::view(&state, id).await.unwrap().summary.state }
+    };
+
+    // A job that fails: its monitor exists at once and is up until a run goes wrong.
+    let report = create(
+        &app,
+        &cookie,
+        &http_job("nightly-report", &format!("{base}/missing")),
+    )
+    .await;
+    let (monitor, name, paused) = monitor_of_job(&app, report).await.expect("a monitor");
+    assert_eq!(name, "Job nightly-report");
+    assert!(!paused);
+    let page = get_as(&app.router, Some(&cookie), &format!("/jobs/{report}")).await;
+    assert!(
+        page.body.contains(&format!(
+            r#"<a href="/monitors/{monitor}">Job nightly-report</a>"#
+        )),
+        "the job's page links its monitor"
+    );
+    let fresh = monitors::check_now(&app.state, monitor).await.unwrap();
+    assert!(fresh.ok, "{}", fresh.message);
+    assert!(
+        fresh.message.contains("has not run yet"),
+        "{}",
+        fresh.message
+    );
+    assert_eq!(state_of(monitor).await, MonitorState::Up);
+
+    let answer = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/run",
+        &format!("id={report}"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        finished_runs(&app, &cookie, report, 1).await[0]["status"],
+        "failed"
+    );
+    let failed = monitors::check_now(&app.state, monitor).await.unwrap();
+    assert!(!failed.ok);
+    assert!(
+        failed
+            .message
+            .contains("The job nightly-report last run failed"),
+        "{}",
+        failed.message
+    );
+    assert_eq!(state_of(monitor).await, MonitorState::Down);
+    let mut alerts = Vec::new();
+    for _ in 0..200 {
+        alerts = calls.to("/alert");
+        if !alerts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(alerts.len(), 1, "one notice for the outage");
+    assert_eq!(alerts[0].0, "POST");
+    assert!(
+        alerts[0].1.contains("Job nightly-report"),
+        "{}",
+        alerts[0].1
+    );
+    let html = get_as(&app.router, Some(&cookie), "/monitors").await;
+    assert!(html.body.contains("Job nightly-report"));
+    assert!(html.body.contains("job nightly-report, on its schedule"));
+
+    // A job whose runs were missed while caretaker was down, and skipped by its policy.
+    let sync = create(
+        &app,
+        &cookie,
+        &JobForm {
+            catch_up: "skip".into(),
+            ..http_job("hourly-sync", &format!("{base}/ok"))
+        },
+    )
+    .await;
+    let (sync_monitor, ..) = monitor_of_job(&app, sync).await.expect("a monitor");
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 22, 14, 40, 0).unwrap());
+    app::jobs::service::catch_up(&app.state).await.unwrap();
+    finished_runs(&app, &cookie, sync, 1).await;
+    let missed = monitors::check_now(&app.state, sync_monitor).await.unwrap();
+    assert!(!missed.ok);
+    assert!(
+        missed
+            .message
+            .contains("4 runs missed since 2026-11-22 11:15:00 UTC"),
+        "{}",
+        missed.message
+    );
+    assert_eq!(state_of(sync_monitor).await, MonitorState::Down);
+
+    // Paused and resumed with its job; renamed with it.
+    for paused in [true, false] {
+        let answer = call_as(
+            &app.router,
+            Some(&cookie),
+            "/api/jobs/pause",
+            &format!("id={sync}&paused={paused}"),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(monitor_of_job(&app, sync).await.unwrap().2, paused);
+    }
+    let mut renamed = app::jobs::service::view(&app.state, sync)
+        .await
+        .unwrap()
+        .form;
+    renamed.name = "hourly-mirror".into();
+    app::jobs::service::update(&app.state, &actor, sync, &renamed)
+        .await
+        .unwrap();
+    let view = monitors::view(&app.state, sync_monitor).await.unwrap();
+    assert_eq!(view.summary.target, "job hourly-mirror, on its schedule");
+
+    // Deleted with its job.
+    let answer = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/jobs/delete",
+        &format!("id={report}"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(monitor_of_job(&app, report).await.is_none());
+    assert!(monitors::view(&app.state, monitor).await.is_err());
+}
+
+/// Jobs made before every job had its own monitor get theirs when the database is
+/// upgraded, paused as their job is.
+#[tokio::test]
+async fn an_upgrade_gives_the_jobs_made_before_their_heartbeat_monitors() {
+    use std::borrow::Cow;
+    const JOB_MONITORS: i64 = 20261204000013;
+
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .in_memory(true)
+                .foreign_keys(true),
+        )
+        .await
+        .unwrap();
+    let mut migrator = sqlx::migrate!("../migrations");
+    let every = migrator.migrations.clone();
+    migrator.migrations = Cow::Owned(
+        every
+            .iter()
+            .filter(|migration| migration.version < JOB_MONITORS)
+            .cloned()
+            .collect(),
+    );
+    migrator.run(&pool).await.unwrap();
+    let spec = serde_json::to_string(&app::jobs::JobSpec {
+        name: "old-report".into(),
+        action: app::jobs::JobAction::Http {
+            method: "POST".into(),
+            url: "http://127.0.0.1:9/report".into(),
+            headers: Vec::new(),
+            secret_headers: Vec::new(),
+            body: String::new(),
+            expected_status: None,
+        },
+        schedule_kind: "cron".into(),
+        expression: "15 * * * *".into(),
+        zone: "UTC".into(),
+        timeout_secs: 60,
+        retries: 0,
+        retry_delay_secs: 30,
+        overlap: app::jobs::Overlap::Skip,
+        catch_up: app::jobs::CatchUp::Once,
+    })
+    .unwrap();
+    for (name, paused) in [("old-report", false), ("old-paused", true)] {
+        sqlx::query(
+            "INSERT INTO jobs (name, spec, paused, created_at, updated_at) VALUES (?, ?, ?, 0, 0)",
+        )
+        .bind(name)
+        .bind(spec.replace("old-report", name))
+        .bind(paused)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+
+    migrator.migrations = every;
+    migrator.run(&pool).await.unwrap();
+    let monitors: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT monitors.name, monitors.spec, monitors.paused FROM monitors \
+         JOIN jobs ON jobs.id = monitors.job_id ORDER BY monitors.name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(monitors.len(), 2);
+    assert_eq!(monitors[0].0, "Job old-paused");
+    assert!(monitors[0].2);
+    assert_eq!(monitors[1].0, "Job old-report");
+    assert!(!monitors[1].2);
+    // The spec reads back as the monitors area writes it.
+    let spec: app::monitors::MonitorSpec = serde_json::from_str(&monitors[1].1).unwrap();
+    assert_eq!(spec.target.describe(), "job old-report, on its schedule");
+    assert_eq!(spec.interval_secs, 60);
+}

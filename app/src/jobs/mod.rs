@@ -248,6 +248,8 @@ pub struct JobView {
     pub form: JobForm,
     /// The next five runs, as a check of the expression.
     pub upcoming: Vec<DateTime<Utc>>,
+    /// The monitor that alerts when the job fails or misses a run: id and name.
+    pub monitor: Option<(i64, String)>,
     pub actions_allowed: bool,
 }
 

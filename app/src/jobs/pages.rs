@@ -405,6 +405,7 @@ fn JobBody(
         summary,
         form,
         upcoming,
+        monitor,
         actions_allowed,
     } = job;
     let id = summary.id;
@@ -413,6 +414,18 @@ fn JobBody(
         <Title text=format!("{} · Jobs · caretaker", summary.name)/>
         <h1>{summary.name.clone()}</h1>
         <p><code>{summary.action.clone()}</code> " · " {summary.schedule.clone()} " " <HealthNote health=summary.health.clone()/></p>
+        <p class="small">{match monitor {
+            Some((monitor_id, monitor_name)) => view! {
+                "Alerts: a failed or missed run takes its monitor "
+                <a href=href(&format!("/monitors/{monitor_id}"))>{monitor_name}</a>
+                " down and notifies every channel."
+            }.into_any(),
+            None => view! {
+                "No monitor watches this job: a failed or missed run is only flagged here. "
+                <a href=href("/monitors/new")>"Add a job heartbeat monitor"</a>
+                " to be alerted."
+            }.into_any(),
+        }}</p>
         {actions_allowed.then(|| view! { <JobActions id paused=summary.paused name=name.clone() run pause/> })}
         <section class="card" aria-labelledby="next-title">
             <h2 id="next-title">"Next runs"</h2>

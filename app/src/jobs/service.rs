@@ -446,6 +446,7 @@ pub async fn create(state: &AppState, actor: &Actor, form: &JobForm) -> Result<i
         .await?
         .ok_or_else(|| AppError::Conflict(format!("A job named {} exists already.", spec.name)))?;
     state.scheduler.wake();
+    crate::monitors::service::watch_new_job(state, actor, id, &spec.name).await?;
     record(
         &state.db,
         actor,
@@ -476,6 +477,7 @@ pub async fn update(
         )));
     }
     state.scheduler.wake();
+    crate::monitors::service::follow_job(state, id, &spec.name, stored.paused).await?;
     record(
         &state.db,
         actor,
@@ -515,6 +517,8 @@ pub async fn delete_backup_jobs(state: &AppState, plan_id: i64) -> Result<(), Ap
             state.jobs.forget(job.id);
         }
     }
+    // Their heartbeat monitors went with them.
+    state.monitors.reload();
     Ok(())
 }
 
@@ -523,6 +527,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
         .await?
         .ok_or_else(|| AppError::not_found("This job was already deleted."))?;
     state.jobs.forget(id);
+    // Its heartbeat monitor went with it.
+    state.monitors.reload();
     record(&state.db, actor, AREA, "delete", &name, Outcome::Ok, "").await;
     Ok(())
 }
@@ -541,6 +547,7 @@ pub async fn set_paused(
         store::set_next_run(&state.db, id, next).await?;
     }
     state.scheduler.wake();
+    crate::monitors::service::follow_job(state, id, &job.spec.name, paused).await?;
     let action = if paused { "pause" } else { "resume" };
     record(
         &state.db,
@@ -659,6 +666,7 @@ pub async fn view(state: &AppState, id: i64) -> Result<JobView, AppError> {
         summary: summary(&job, last, now),
         form: form_of(&job.spec),
         upcoming,
+        monitor: crate::monitors::service::of_job(state, id).await?,
         actions_allowed: false,
     })
 }
@@ -782,8 +790,9 @@ fn form_of(spec: &JobSpec) -> JobForm {
     form
 }
 
-/// A job's heartbeat, for its monitor: `Ok(sentence)` when its newest run succeeded
-/// within `within_minutes` and nothing was missed, else `Err(what is wrong)`.
+/// A job's heartbeat, for its monitor: `Ok(sentence)` when its newest run did not fail,
+/// nothing was missed and (unless `within_minutes` is 0) a run succeeded within
+/// `within_minutes`; else `Err(what is wrong)`.
 pub async fn heartbeat(
     state: &AppState,
     id: i64,
@@ -808,6 +817,16 @@ pub async fn heartbeat(
         .filter(|run| run.status == RunStatus::Succeeded)
         .filter_map(|run| run.finished_at)
         .max();
+    if within_minutes == 0 {
+        // The job's own schedule decides, and `health` found nothing late or failed.
+        return Ok(Ok(match last_success {
+            Some(at) => format!(
+                "The job {name} runs as planned; it last succeeded {} minutes ago.",
+                (now - at).num_minutes()
+            ),
+            None => format!("The job {name} has not run yet; nothing is overdue."),
+        }));
+    }
     let limit = chrono::Duration::minutes(i64::from(within_minutes));
     Ok(match last_success {
         Some(at) if now - at <= limit => Ok(format!(

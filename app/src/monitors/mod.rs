@@ -80,7 +80,9 @@ pub enum Target {
     /// Up when every copy of the plan has a good backup within the backups area's
     /// freshness limit.
     BackupFreshness { plan_id: i64, plan: String },
-    /// Up when the job's newest run succeeded within `within_minutes`.
+    /// Up when the job's newest run did not fail, no run was missed, and (unless
+    /// `within_minutes` is 0: the job's schedule alone decides) a run succeeded within
+    /// `within_minutes`.
     JobHeartbeat {
         job_id: i64,
         job: String,
@@ -118,6 +120,11 @@ impl Target {
             }
             Self::Tls { host, port, .. } => format!("{host}:{port}"),
             Self::BackupFreshness { plan, .. } => format!("backup plan {plan}"),
+            Self::JobHeartbeat {
+                job,
+                within_minutes: 0,
+                ..
+            } => format!("job {job}, on its schedule"),
             Self::JobHeartbeat {
                 job,
                 within_minutes,

@@ -533,7 +533,7 @@ fn MonitorFields(form: MonitorForm) -> impl IntoView {
                         {let job_id = job_id.clone(); move || choices.get().and_then(Result::ok).map(|(_, jobs)| select(jobs, job_id.clone()))}
                     </Transition>
                 </select>
-                <label for="monitor-within">"The job succeeds at least every (minutes)"</label>
+                <label for="monitor-within">"The job succeeds at least every (minutes; 0 = as its schedule says)"</label>
                 <input id="monitor-within" name="form[within_minutes]" value=within_minutes inputmode="numeric"/>
             </div>
         </fieldset>

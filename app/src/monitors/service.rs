@@ -360,6 +360,109 @@ pub async fn create(state: &AppState, actor: &Actor, form: &MonitorForm) -> Resu
     Ok(id)
 }
 
+/// Gives a new job its own heartbeat monitor, so a failed or missed run raises an alert
+/// without an admin having to add one. The monitor follows the job's schedule
+/// (`within_minutes` 0), is paused with it and deleted with it (a foreign key).
+pub async fn watch_new_job(
+    state: &AppState,
+    actor: &Actor,
+    job_id: i64,
+    job: &str,
+) -> Result<(), AppError> {
+    let spec = super::MonitorSpec {
+        target: Target::JobHeartbeat {
+            job_id,
+            job: job.to_owned(),
+            within_minutes: 0,
+        },
+        interval_secs: 60,
+        timeout_secs: 10,
+        down_after: 1,
+        up_after: 1,
+        allow_link_local: false,
+    };
+    let now = state.scheduler.now();
+    // The plain name, or with the job's number when an admin's monitor has it already.
+    for name in [format!("Job {job}"), format!("Job {job} (#{job_id})")] {
+        let definition = Definition {
+            name: &name,
+            spec: &spec,
+            published: false,
+            public_name: "",
+        };
+        if store::insert_for_job(&state.db, &definition, job_id, false, now)
+            .await?
+            .is_some()
+        {
+            state.monitors.reload();
+            record(
+                &state.db,
+                actor,
+                AREA,
+                "create",
+                &name,
+                Outcome::Ok,
+                &spec.target.describe(),
+            )
+            .await;
+            return Ok(());
+        }
+    }
+    Err(AppError::Conflict(format!(
+        "Monitors named Job {job} and Job {job} (#{job_id}) exist already: rename one to let the job have its heartbeat monitor."
+    )))
+}
+
+/// A job's own heartbeat monitor, for the job's page: id and name.
+pub async fn of_job(state: &AppState, job_id: i64) -> Result<Option<(i64, String)>, AppError> {
+    Ok(store::of_job(&state.db, job_id)
+        .await?
+        .map(|monitor| (monitor.id, monitor.name)))
+}
+
+/// Keeps a job's own heartbeat monitor in step with the job: its name in the target, and
+/// paused while the job is. Nothing when an admin deleted that monitor.
+pub async fn follow_job(
+    state: &AppState,
+    job_id: i64,
+    job: &str,
+    paused: bool,
+) -> Result<(), AppError> {
+    let Some(monitor) = store::of_job(&state.db, job_id).await? else {
+        return Ok(());
+    };
+    let now = state.scheduler.now();
+    if let Target::JobHeartbeat {
+        job: shown,
+        within_minutes,
+        ..
+    } = &monitor.spec.target
+    {
+        if shown != job {
+            let spec = super::MonitorSpec {
+                target: Target::JobHeartbeat {
+                    job_id,
+                    job: job.to_owned(),
+                    within_minutes: *within_minutes,
+                },
+                ..monitor.spec.clone()
+            };
+            let definition = Definition {
+                name: &monitor.name,
+                spec: &spec,
+                published: monitor.published,
+                public_name: &monitor.public_name,
+            };
+            store::update(&state.db, monitor.id, &definition, now).await?;
+        }
+    }
+    if monitor.paused != paused {
+        store::set_paused(&state.db, monitor.id, paused, now).await?;
+    }
+    state.monitors.reload();
+    Ok(())
+}
+
 pub async fn update(
     state: &AppState,
     actor: &Actor,

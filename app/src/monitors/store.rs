@@ -133,6 +133,43 @@ pub async fn insert(
     Ok(id)
 }
 
+/// The heartbeat monitor made for a job with it, if it still exists.
+pub async fn of_job(pool: &SqlitePool, job_id: i64) -> Result<Option<MonitorRecord>, AppError> {
+    let row: Option<MonitorRow> = sqlx::query_as(&format!(
+        "SELECT {MONITOR_COLUMNS} FROM monitors WHERE job_id = ? ORDER BY id LIMIT 1"
+    ))
+    .bind(job_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(MonitorRecord::try_from).transpose()
+}
+
+/// Inserts a job's own heartbeat monitor; `None` when the name is taken.
+pub async fn insert_for_job(
+    pool: &SqlitePool,
+    definition: &Definition<'_>,
+    job_id: i64,
+    paused: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let spec = serde_json::to_string(definition.spec).map_err(AppError::internal)?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO monitors (name, spec, published, public_name, paused, job_id, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id",
+    )
+    .bind(definition.name)
+    .bind(spec)
+    .bind(definition.published)
+    .bind(definition.public_name)
+    .bind(paused)
+    .bind(job_id)
+    .bind(millis(now))
+    .bind(millis(now))
+    .fetch_optional(pool)
+    .await?;
+    Ok(id)
+}
+
 /// Saves a changed monitor; `false` when another monitor has the name.
 pub async fn update(
     pool: &SqlitePool,

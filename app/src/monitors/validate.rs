@@ -101,7 +101,7 @@ pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
             within_minutes: number(
                 &form.within_minutes,
                 "Expected every",
-                1,
+                0,
                 60 * 24 * 60,
                 "minutes",
             )?,
