@@ -176,6 +176,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     app::jobs::service::start(&state).await?;
     // Monitors: each on its interval, until the process ends.
     tokio::spawn(app::monitors::runner::supervise(state.clone()));
+    app::monitors::runner::register_retention(&state);
     tokio::spawn(app::analytics::service::tail(state.clone()));
     let scheduler = state.scheduler.clone();
     tokio::spawn(scheduler.clone().run());

@@ -554,6 +554,31 @@ async fn uptime_is_read_from_the_hourly_and_daily_rollups() {
     assert_eq!(uptime.week, Some(0.75));
     assert_eq!(uptime.month, Some(0.75));
     assert_eq!(uptime.quarter, Some(5.0 / 8.0));
+
+    // Retention runs on the scheduler: raw results older than two days go, the daily
+    // rollups keep the quarter's uptime.
+    let raw = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM monitor_results WHERE monitor_id = ?",
+            )
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(raw(&app).await, 8);
+    app::monitors::runner::register_retention(&app.state);
+    let next = app.state.scheduler.tick().await;
+    assert_eq!(raw(&app).await, 4, "the forty-day-old results are pruned");
+    assert!(
+        next.is_some_and(|at| at > app.state.scheduler.now()),
+        "pruned again later"
+    );
+    let uptime = service::view(&app.state, id).await.unwrap().summary.uptime;
+    assert_eq!(uptime.quarter, Some(5.0 / 8.0));
     let page = service::view(&app.state, id).await.unwrap();
     assert!(
         page.response_chart.contains("<title"),

@@ -8,7 +8,9 @@
 //! one is saved (and every half minute), restarting the tasks of changed ones.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
@@ -43,7 +45,8 @@ pub struct Monitors {
     slots: Semaphore,
     /// How late checks started, in milliseconds: the newest LATENESS_SAMPLES.
     lateness: Mutex<Vec<u32>>,
-    last_prune: Mutex<Option<Instant>>,
+    /// When the scheduler next prunes old results.
+    next_prune: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Monitors {
@@ -57,7 +60,7 @@ impl Monitors {
             reload: Notify::new(),
             slots: Semaphore::new(CONCURRENCY),
             lateness: Mutex::default(),
-            last_prune: Mutex::default(),
+            next_prune: Mutex::default(),
         })
     }
 
@@ -179,25 +182,39 @@ async fn write_loop(state: AppState, mut receiver: mpsc::Receiver<Submitted>) {
                 tokio::spawn(super::service::announce(state.clone(), changes));
             }
         }
-        prune_now_and_then(&state).await;
     }
 }
 
-async fn prune_now_and_then(state: &AppState) {
-    {
-        let mut last = state
-            .monitors
-            .last_prune
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if last.is_some_and(|at| at.elapsed() < Duration::from_secs(3600)) {
-            return;
-        }
-        *last = Some(Instant::now());
-    }
-    if let Err(error) = store::prune(&state.db, state.scheduler.now()).await {
-        tracing::warn!(%error, "old monitor results could not be pruned");
-    }
+/// Hooks the retention of old results into the scheduler, which runs all of caretaker's
+/// timed work: raw results beyond RAW_KEEP_HOURS and old hourly rollups go once an hour.
+pub fn register_retention(state: &AppState) {
+    let pruning = state.clone();
+    state.scheduler.on_tick(
+        "monitors",
+        Arc::new(move |now| {
+            let state = pruning.clone();
+            Box::pin(async move {
+                let due = *state
+                    .monitors
+                    .next_prune
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if due.is_some_and(|at| now < at) {
+                    return due;
+                }
+                if let Err(error) = store::prune(&state.db, now).await {
+                    tracing::warn!(%error, "old monitor results could not be pruned");
+                }
+                let next = now + chrono::Duration::hours(1);
+                *state
+                    .monitors
+                    .next_prune
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(next);
+                Some(next)
+            })
+        }),
+    );
 }
 
 /// Keeps one task per active monitor, until the process ends.
