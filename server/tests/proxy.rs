@@ -59,7 +59,9 @@ fn write_certificate(dir: &Path, names: &[&str]) -> (String, PathBuf, PathBuf) {
     let key = KeyPair::generate().unwrap();
     let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
     let mut params = CertificateParams::new(names.clone()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, &names[0]);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, &names[0]);
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::days(1);
     params.not_after = now + time::Duration::days(VALID_DAYS) + time::Duration::hours(1);
@@ -137,7 +139,12 @@ async fn web_container(body: &str) -> (TestContainer, u16) {
         "/bin/busybox mkdir -p /www && /bin/busybox echo '{body}' > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www"
     );
     let body = ContainerCreateBody {
-        cmd: Some(vec!["/bin/busybox".into(), "sh".into(), "-c".into(), script]),
+        cmd: Some(vec![
+            "/bin/busybox".into(),
+            "sh".into(),
+            "-c".into(),
+            script,
+        ]),
         exposed_ports: Some([("8080/tcp".to_owned(), Default::default())].into()),
         host_config: Some(HostConfig {
             port_bindings: Some(
@@ -198,9 +205,8 @@ fn client(ca_pem: &str, names: &[&str]) -> reqwest::Client {
 /// asynchronous); answers the body and the Location header.
 async fn wait_for(client: &reqwest::Client, url: &str, status: u16) -> (String, String) {
     let started = std::time::Instant::now();
-    let mut last = String::new();
     loop {
-        match client.get(url).send().await {
+        let last = match client.get(url).send().await {
             Ok(answer) if answer.status().as_u16() == status => {
                 let location = answer
                     .headers()
@@ -209,9 +215,9 @@ async fn wait_for(client: &reqwest::Client, url: &str, status: u16) -> (String, 
                     .unwrap_or_default();
                 return (answer.text().await.unwrap(), location);
             }
-            Ok(answer) => last = format!("status {}", answer.status()),
-            Err(error) => last = format!("{error:?}"),
-        }
+            Ok(answer) => format!("status {}", answer.status()),
+            Err(error) => format!("{error:?}"),
+        };
         assert!(
             started.elapsed() < DEADLINE,
             "{url} did not answer {status}: last {last}"
@@ -242,7 +248,13 @@ async fn add_route(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> comm
         .map(|(key, value)| (format!("form[{key}]"), *value))
         .collect();
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    call_as(&app.router, Some(cookie), "/api/routes/create", &form(&fields)).await
+    call_as(
+        &app.router,
+        Some(cookie),
+        "/api/routes/create",
+        &form(&fields),
+    )
+    .await
 }
 
 async fn created_route(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> i64 {
@@ -267,14 +279,20 @@ async fn routes_are_validated_with_clear_sentences() {
     let cookie = app.admin_cookie().await;
     for (fields, expected) in [
         (
-            vec![("public_name", "https://app.test"), ("address", "127.0.0.1:80")],
+            vec![
+                ("public_name", "https://app.test"),
+                ("address", "127.0.0.1:80"),
+            ],
             "Leave out the scheme",
         ),
         (
             vec![("public_name", "app.test/a b"), ("address", "127.0.0.1:80")],
             "is not accepted",
         ),
-        (vec![("public_name", "app.test"), ("address", "web")], "has no port"),
+        (
+            vec![("public_name", "app.test"), ("address", "web")],
+            "has no port",
+        ),
         (
             vec![
                 ("public_name", "app.test"),
@@ -331,13 +349,19 @@ async fn the_generated_caddyfile_passes_caddy_validate() {
     created_route(
         &app,
         &cookie,
-        &[("public_name", "app.example.org"), ("address", "127.0.0.1:8080")],
+        &[
+            ("public_name", "app.example.org"),
+            ("address", "127.0.0.1:8080"),
+        ],
     )
     .await;
     created_route(
         &app,
         &cookie,
-        &[("public_name", "example.org/app"), ("address", "127.0.0.1:8081")],
+        &[
+            ("public_name", "example.org/app"),
+            ("address", "127.0.0.1:8081"),
+        ],
     )
     .await;
     let preview = preview(&app, &cookie).await;
@@ -346,7 +370,13 @@ async fn the_generated_caddyfile_passes_caddy_validate() {
     assert!(text.contains(&format!("https_port {https}")), "{text}");
     std::fs::write(&caddyfile, &text).unwrap();
     let output = Command::new("caddy")
-        .args(["validate", "--adapter", "caddyfile", "--config", &caddyfile_text])
+        .args([
+            "validate",
+            "--adapter",
+            "caddyfile",
+            "--config",
+            &caddyfile_text,
+        ])
         .env("HOME", dir.path())
         .output()
         .expect("caddy runs (Debian's caddy; the test command installs it)");
@@ -355,9 +385,15 @@ async fn the_generated_caddyfile_passes_caddy_validate() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "caddy validate refused:\n{said}\n{text}");
+    assert!(
+        output.status.success(),
+        "caddy validate refused:\n{said}\n{text}"
+    );
     // Caddy redirects HTTP to HTTPS by itself for these sites.
-    assert!(said.contains("enabling automatic HTTP->HTTPS redirects"), "{said}");
+    assert!(
+        said.contains("enabling automatic HTTP->HTTPS redirects"),
+        "{said}"
+    );
 }
 
 #[tokio::test]
@@ -440,11 +476,20 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
     );
     assert!(candidate.contains("location /app/ {"), "{candidate}");
     let diff = shown["diff"].to_string();
-    assert!(diff.contains("Removed") && diff.contains("nothing routed yet"), "{diff}");
+    assert!(
+        diff.contains("Removed") && diff.contains("nothing routed yet"),
+        "{diff}"
+    );
     let page = get_as(&app.router, Some(&cookie), "/routes").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("data-diff"), "the page shows the difference");
-    assert!(page.body.contains("server_name app.test;"), "the page shows the file");
+    assert!(
+        page.body.contains("data-diff"),
+        "the page shows the difference"
+    );
+    assert!(
+        page.body.contains("server_name app.test;"),
+        "the page shows the file"
+    );
 
     let answer = apply(&app, &cookie).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
@@ -491,7 +536,10 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
         sentence.contains("host not found in upstream \"nonexistent.invalid"),
         "nginx's own words: {sentence}"
     );
-    assert!(!sentence.contains("[emerg]"), "a plain sentence: {sentence}");
+    assert!(
+        !sentence.contains("[emerg]"),
+        "a plain sentence: {sentence}"
+    );
     assert_eq!(
         std::fs::read(&routes_file).unwrap(),
         before,
@@ -502,26 +550,25 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
     assert!(body.contains("hello from the web container"), "{body}");
     // The page says what happened, and the audit log has it.
     let page = get_as(&app.router, Some(&cookie), "/routes").await;
-    assert!(page.body.contains("host not found in upstream"), "last apply on the page");
-    let audit = app::audit::service::search(
-        &app.state.db,
-        &app::audit::AuditFilter::default(),
-        Some(50),
-    )
-    .await
-    .unwrap();
     assert!(
-        audit
-            .iter()
-            .any(|entry| entry.area == "routes" && entry.action == "apply" && entry.outcome == app::audit::Outcome::Failed),
+        page.body.contains("host not found in upstream"),
+        "last apply on the page"
+    );
+    let audit =
+        app::audit::service::search(&app.state.db, &app::audit::AuditFilter::default(), Some(50))
+            .await
+            .unwrap();
+    assert!(
+        audit.iter().any(|entry| entry.area == "routes"
+            && entry.action == "apply"
+            && entry.outcome == app::audit::Outcome::Failed),
         "{audit:?}"
     );
 
     // Certificates: the file and the live handshakes, with the days left.
-    *app.state.monitors.probes.roots.write().unwrap() =
-        app::monitors::tls::TrustRoots::empty()
-            .with_extra_pem(ca_pem.as_bytes())
-            .unwrap();
+    *app.state.monitors.probes.roots.write().unwrap() = app::monitors::tls::TrustRoots::empty()
+        .with_extra_pem(ca_pem.as_bytes())
+        .unwrap();
     let answer = call_as(&app.router, Some(&cookie), "/api/routes/certificates", "").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let inventory = answer.json();
@@ -553,7 +600,8 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
     let page = get_as(&app.router, Some(&cookie), "/routes/certificates").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains(&format!("data-days-left=\"{VALID_DAYS}\"")),
+        page.body
+            .contains(&format!("data-days-left=\"{VALID_DAYS}\"")),
         "the page lists the days left"
     );
 
@@ -566,20 +614,29 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
     )
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    let monitors = app::monitors::service::tls_monitors(&app.state).await.unwrap();
+    let monitors = app::monitors::service::tls_monitors(&app.state)
+        .await
+        .unwrap();
     assert!(
         monitors
             .iter()
-            .any(|(_, name, server, port)| name == "Certificate of app.test" && server == "app.test" && *port == https),
+            .any(|(_, name, server, port)| name == "Certificate of app.test"
+                && server == "app.test"
+                && *port == https),
         "{monitors:?}"
     );
-    let routes = call_as(&app.router, Some(&cookie), "/api/routes/list", "").await.json();
+    let routes = call_as(&app.router, Some(&cookie), "/api/routes/list", "")
+        .await
+        .json();
     let watched = routes["routes"]
         .as_array()
         .unwrap()
         .iter()
         .find(|row| row["route"]["host"] == "app.test")
         .unwrap();
-    assert_eq!(watched["monitor"][1], "Certificate of app.test", "{watched}");
+    assert_eq!(
+        watched["monitor"][1], "Certificate of app.test",
+        "{watched}"
+    );
     drop(nginx);
 }

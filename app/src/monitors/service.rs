@@ -407,7 +407,11 @@ pub async fn tls_monitors(state: &AppState) -> Result<Vec<(i64, String, String, 
                 server_name,
                 ..
             } => {
-                let name = if server_name.is_empty() { host } else { server_name };
+                let name = if server_name.is_empty() {
+                    host
+                } else {
+                    server_name
+                };
                 Some((monitor.id, monitor.name.clone(), name.clone(), *port))
             }
             _ => None,

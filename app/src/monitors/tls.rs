@@ -272,10 +272,10 @@ fn or_list(items: &[String]) -> String {
 pub fn read_pem_chain(pem: &[u8]) -> Result<Vec<CertificateInfo>, String> {
     let mut chain = Vec::new();
     for (index, der) in CertificateDer::pem_slice_iter(pem).enumerate() {
-        let der = der.map_err(|e| format!("holds certificate {} that cannot be read: {e}", index + 1))?;
-        let (_, certificate) = x509_parser::parse_x509_certificate(&der).map_err(|e| {
-            format!("holds certificate {} that cannot be read: {e}", index + 1)
-        })?;
+        let der =
+            der.map_err(|e| format!("holds certificate {} that cannot be read: {e}", index + 1))?;
+        let (_, certificate) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| format!("holds certificate {} that cannot be read: {e}", index + 1))?;
         chain.push(info(&certificate)?);
     }
     if chain.is_empty() {

@@ -134,7 +134,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Runs `argv` on this machine, or in the proxy container when one is set.
-async fn run(state: &AppState, settings: &ProxySettings, argv: &[String]) -> Result<ToolRun, String> {
+async fn run(
+    state: &AppState,
+    settings: &ProxySettings,
+    argv: &[String],
+) -> Result<ToolRun, String> {
     let Some(program) = argv.first() else {
         return Err("the command is empty; set it in the proxy settings.".to_owned());
     };

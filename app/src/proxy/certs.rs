@@ -88,7 +88,9 @@ pub fn certificate_directives(config: &str) -> Vec<String> {
 fn from_file(path: &str, routes: Vec<String>, now: DateTime<Utc>) -> CertificateEntry {
     let chain = std::fs::read(path)
         .map_err(|error| format!("The file {path} cannot be read: {error}."))
-        .and_then(|pem| tls::read_pem_chain(&pem).map_err(|error| format!("The file {path} {error}.")));
+        .and_then(|pem| {
+            tls::read_pem_chain(&pem).map_err(|error| format!("The file {path} {error}."))
+        });
     let source = format!("file {path}");
     match chain {
         Ok(chain) => entry(source, routes, &chain[0], now, None),

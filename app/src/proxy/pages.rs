@@ -243,7 +243,9 @@ fn PreviewView(preview: Preview, can_edit: bool, apply: ServerAction<ApplyProxy>
     let state = match (&current, changed) {
         (_, false) => "The file on disk is the generated one: nothing to apply.".to_owned(),
         (None, true) => format!("{config_path} does not exist yet: applying creates it."),
-        (Some(_), true) => format!("Changes to {config_path} (removed lines struck through, added lines underlined):"),
+        (Some(_), true) => format!(
+            "Changes to {config_path} (removed lines struck through, added lines underlined):"
+        ),
     };
     let diff_view = (changed && current.is_some()).then(|| view! {
         <pre class="log diff" data-diff>
@@ -366,7 +368,10 @@ fn SettingsSection(
 #[component]
 pub fn CertificatesPage() -> impl IntoView {
     let watch_all = ServerAction::<WatchAllCertificates>::new();
-    let inventory = Resource::new(move || watch_all.version().get(), |_| certificate_inventory());
+    let inventory = Resource::new(
+        move || watch_all.version().get(),
+        |_| certificate_inventory(),
+    );
     view! {
         <Title text="Certificates · Routes · caretaker"/>
         <p><a href=href("/routes")>"← Routes"</a></p>
@@ -386,7 +391,10 @@ pub fn CertificatesPage() -> impl IntoView {
 }
 
 #[component]
-fn InventoryView(inventory: Inventory, watch_all: ServerAction<WatchAllCertificates>) -> impl IntoView {
+fn InventoryView(
+    inventory: Inventory,
+    watch_all: ServerAction<WatchAllCertificates>,
+) -> impl IntoView {
     let Inventory {
         files,
         live,
@@ -427,10 +435,11 @@ fn CertificateTable(entries: Vec<CertificateEntry>, empty: &'static str) -> impl
             <tbody>
                 {entries.into_iter().map(|entry| {
                     let days = entry.days_left.map_or_else(|| "—".to_owned(), |days| days.to_string());
+                    let days_attribute = days.clone();
                     let class = if entry.ok { "badge monitor-up" } else { "badge monitor-down" };
                     let routes = (!entry.routes.is_empty()).then(|| view! { <br/><span class="small muted">{entry.routes.join(", ")}</span> });
                     view! {
-                        <tr data-certificate=entry.source.clone() data-days-left=days.clone()>
+                        <tr data-certificate=entry.source.clone() data-days-left=days_attribute>
                             <td>{entry.source.clone()}{routes}</td>
                             <td>{entry.subject.clone()}</td>
                             <td>{entry.issuer.clone()}</td>

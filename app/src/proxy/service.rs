@@ -121,7 +121,10 @@ pub fn upstream_of(
 /// The address of a Docker host as the proxy reaches it: this machine for the local
 /// engine, else the host of its TCP address.
 fn host_address(state: &AppState, host_id: &str) -> String {
-    let endpoint = state.fleet.host(host_id).map(|host| host.engine.endpoint().clone());
+    let endpoint = state
+        .fleet
+        .host(host_id)
+        .map(|host| host.engine.endpoint().clone());
     match endpoint {
         Some(DockerEndpoint::Tcp(address) | DockerEndpoint::Tls { address, .. }) => address
             .rsplit_once(':')
@@ -147,11 +150,24 @@ pub async fn save_settings(
         settings.http_port,
         settings.https_port
     );
-    record(&state.db, actor, AREA, "settings", "proxy", Outcome::Ok, &detail).await;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "settings",
+        "proxy",
+        Outcome::Ok,
+        &detail,
+    )
+    .await;
     Ok(())
 }
 
-pub async fn create_route(state: &AppState, actor: &Actor, form: &RouteForm) -> Result<i64, AppError> {
+pub async fn create_route(
+    state: &AppState,
+    actor: &Actor,
+    form: &RouteForm,
+) -> Result<i64, AppError> {
     let services = crate::services::store::list_stored(&state.db).await?;
     let (host, path, target, cert_file, key_file) = validate::parse_route(form, |id| {
         services
@@ -168,14 +184,21 @@ pub async fn create_route(state: &AppState, actor: &Actor, form: &RouteForm) -> 
     };
     let id = store::insert(&state.db, &route, state.scheduler.now())
         .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!("A route for {host}{path} exists already."))
-        })?;
+        .ok_or_else(|| AppError::Conflict(format!("A route for {host}{path} exists already.")))?;
     let to = match &target {
         RouteTarget::Service { name, .. } => format!("to the service {name}"),
         RouteTarget::Address { address } => format!("to {address}"),
     };
-    record(&state.db, actor, AREA, "create", &format!("{host}{path}"), Outcome::Ok, &to).await;
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "create",
+        &format!("{host}{path}"),
+        Outcome::Ok,
+        &to,
+    )
+    .await;
     Ok(id)
 }
 

@@ -117,7 +117,9 @@ pub fn upstream(text: &str) -> Result<String, AppError> {
         )));
     }
     let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(AppError::invalid(format!("{example} “{text}” has no port.")));
+        return Err(AppError::invalid(format!(
+            "{example} “{text}” has no port."
+        )));
     };
     let port_ok = port.parse::<u16>().is_ok_and(|port| port > 0);
     if !port_ok {
@@ -196,9 +198,8 @@ pub fn parse_settings(
     form: &SettingsForm,
     host_known: impl Fn(&str) -> bool,
 ) -> Result<ProxySettings, AppError> {
-    let kind = ProxyKind::parse(form.kind.trim()).ok_or_else(|| {
-        AppError::invalid("Proxy: choose nginx or Caddy.")
-    })?;
+    let kind = ProxyKind::parse(form.kind.trim())
+        .ok_or_else(|| AppError::invalid("Proxy: choose nginx or Caddy."))?;
     let config_path = file_path("Generated file", &form.config_path)?;
     if config_path.is_empty() {
         return Err(AppError::invalid(match kind {
@@ -333,7 +334,10 @@ mod tests {
     #[test]
     fn upstreams_are_host_and_port() {
         assert_eq!(upstream("127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
-        assert_eq!(upstream("http://Web.internal:5000/").unwrap(), "web.internal:5000");
+        assert_eq!(
+            upstream("http://Web.internal:5000/").unwrap(),
+            "web.internal:5000"
+        );
         assert_eq!(upstream("[::1]:3000").unwrap(), "[::1]:3000");
         for (text, expected) in [
             ("", "Or choose a service"),
@@ -351,7 +355,10 @@ mod tests {
 
     #[test]
     fn file_paths_cannot_inject_directives() {
-        assert_eq!(file_path("F", " /etc/ssl/a.pem ").unwrap(), "/etc/ssl/a.pem");
+        assert_eq!(
+            file_path("F", " /etc/ssl/a.pem ").unwrap(),
+            "/etc/ssl/a.pem"
+        );
         assert!(file_path("F", "etc/a.pem").is_err());
         assert!(file_path("F", "/a.pem; include /etc/shadow").is_err());
         assert!(file_path("F", "/a{b}").is_err());
