@@ -640,3 +640,129 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
     );
     drop(nginx);
 }
+
+/// Reads a file until `done` says its text is complete, within the deadline.
+async fn wait_for_file(path: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "{what} did not happen; {} holds: {text:?}",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_container_validates_inside_and_is_reloaded_with_sighup() {
+    let app = test_app(LOCAL_DOCKER).await;
+    let cookie = app.admin_cookie().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().display().to_string();
+    let routes_file = dir.path().join("routes.conf");
+    let routes_text = routes_file.display().to_string();
+    let signals = dir.path().join("signals");
+    // The "proxy": a shell that notes each SIGHUP, with the folder of the generated file
+    // mounted at the same path (as a proxy container mounts its configuration).
+    let script = format!(
+        "trap 'echo reloaded >> {signals}' HUP; while true; do /bin/busybox sleep 1; done",
+        signals = signals.display()
+    );
+    let body = ContainerCreateBody {
+        cmd: Some(vec![
+            "/bin/busybox".into(),
+            "sh".into(),
+            "-c".into(),
+            script,
+        ]),
+        host_config: Some(HostConfig {
+            binds: Some(vec![format!("{shared}:{shared}")]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let proxy = TestContainer::start_with(&docker(), "proxy-box", body).await;
+    // Validation runs in the container and sees the candidate file in place.
+    let validate_in_container =
+        format!("/bin/busybox grep -q 'server_name app.test;' {routes_text}");
+    let settings = |validate: String| {
+        vec![
+            ("kind", "nginx".to_owned()),
+            ("config_path", routes_text.clone()),
+            ("validate", validate),
+            ("reload_mode", "signal".to_owned()),
+            ("container", proxy.name.clone()),
+            ("docker_host", "local".to_owned()),
+        ]
+    };
+    let owned = settings(validate_in_container.clone());
+    let fields: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    save_settings(&app, &cookie, &fields).await;
+    created_route(
+        &app,
+        &cookie,
+        &[
+            ("public_name", "app.test"),
+            ("address", "127.0.0.1:8080"),
+            ("cert_file", "/etc/ssl/app.pem"),
+            ("key_file", "/etc/ssl/app.key"),
+        ],
+    )
+    .await;
+    let answer = apply(&app, &cookie).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let applied = std::fs::read(&routes_file).unwrap();
+    assert!(String::from_utf8_lossy(&applied).contains("server_name app.test;"));
+    wait_for_file(&signals, "the SIGHUP to the proxy container", |text| {
+        text.lines().count() == 1
+    })
+    .await;
+
+    // A check that fails inside the container: its words reach the page, the file is put
+    // back.
+    let refusing = "/bin/busybox sh -c 'echo \"nginx: [emerg] unknown directive \\\"bogus\\\" in /etc/nginx/conf.d/caretaker.conf:3\" >&2; exit 1'".to_owned();
+    let owned = settings(refusing);
+    let fields: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    save_settings(&app, &cookie, &fields).await;
+    created_route(
+        &app,
+        &cookie,
+        &[
+            ("public_name", "example.test/app"),
+            ("address", "127.0.0.1:8081"),
+            ("cert_file", "/etc/ssl/app.pem"),
+            ("key_file", "/etc/ssl/app.key"),
+        ],
+    )
+    .await;
+    let answer = apply(&app, &cookie).await;
+    let (kind, sentence) = error_of(&answer);
+    assert_eq!(kind, "Invalid", "{sentence}");
+    assert!(
+        sentence.ends_with(
+            "keeps serving: unknown directive \"bogus\" in /etc/nginx/conf.d/caretaker.conf:3."
+        ),
+        "{sentence}"
+    );
+    assert_eq!(std::fs::read(&routes_file).unwrap(), applied);
+
+    // A container that is gone: the sentence names it, nothing changes.
+    let owned = settings(validate_in_container);
+    let mut fields: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fields.retain(|(key, _)| *key != "container");
+    fields.push(("container", "no-such-proxy-container"));
+    save_settings(&app, &cookie, &fields).await;
+    let answer = apply(&app, &cookie).await;
+    let (kind, sentence) = error_of(&answer);
+    assert_eq!(kind, "EngineUnavailable", "{sentence}");
+    assert!(
+        sentence.contains("there is no container named no-such-proxy-container on local"),
+        "{sentence}"
+    );
+    assert_eq!(std::fs::read(&routes_file).unwrap(), applied);
+}
