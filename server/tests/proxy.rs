@@ -33,13 +33,18 @@ fn form(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// A port nobody listens on now (bound, then released).
+/// A port nobody listens on now (bound, then released), below the ephemeral range, so
+/// the ports Docker picks for published containers cannot take it in between.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 400) as u16 * 20;
+    loop {
+        let offset = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = base + offset % 4_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A test CA and a certificate for `names` signed by it, valid for VALID_DAYS days and an
@@ -513,7 +518,7 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
     wait_for(&client, &format!("https://example.test:{https}/other"), 404).await;
 
     // A route nginx refuses: its upstream does not resolve. It is never applied.
-    created_route(
+    let broken = created_route(
         &app,
         &cookie,
         &[
@@ -564,6 +569,31 @@ async fn nginx_serves_the_routes_over_https_and_keeps_serving_when_a_route_is_re
             && entry.outcome == app::audit::Outcome::Failed),
         "{audit:?}"
     );
+
+    // Fixing the route by editing it: the next apply passes and serves it.
+    let answer = call_as(
+        &app.router,
+        Some(&cookie),
+        "/api/routes/update",
+        &form(&[
+            ("id", &broken.to_string()),
+            ("form[public_name]", "example.test/second/"),
+            ("form[address]", &format!("127.0.0.1:{web_port}")),
+            ("form[cert_file]", &cert),
+            ("form[key_file]", &key),
+        ]),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer = apply(&app, &cookie).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let (body, _) = wait_for(
+        &client,
+        &format!("https://example.test:{https}/second/"),
+        200,
+    )
+    .await;
+    assert!(body.contains("hello from the web container"), "{body}");
 
     // Certificates: the file and the live handshakes, with the days left.
     *app.state.monitors.probes.roots.write().unwrap() = app::monitors::tls::TrustRoots::empty()

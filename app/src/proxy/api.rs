@@ -34,6 +34,15 @@ pub async fn create_route(form: RouteForm) -> Result<i64, AppError> {
     super::service::create_route(&state, &actor, &form).await
 }
 
+#[server(prefix = "/api", endpoint = "routes/update")]
+pub async fn update_route(id: i64, form: RouteForm) -> Result<(), AppError> {
+    use crate::auth::{policy, service::actor, Role};
+    let user = policy::require(Role::Admin)?;
+    let state = crate::core::state::app_state()?;
+    let actor = actor(&user, &policy::current_client());
+    super::service::update_route(&state, &actor, id, &form).await
+}
+
 #[server(prefix = "/api", endpoint = "routes/delete")]
 pub async fn delete_route(id: i64) -> Result<(), AppError> {
     use crate::auth::{policy, service::actor, Role};
@@ -101,6 +110,7 @@ pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
         (GetRoutes::PATH, Access::Role(Role::Viewer)),
         (SaveProxySettings::PATH, Access::Role(Role::Admin)),
         (CreateRoute::PATH, Access::Role(Role::Admin)),
+        (UpdateRoute::PATH, Access::Role(Role::Admin)),
         (DeleteRoute::PATH, Access::Role(Role::Admin)),
         (PreviewProxy::PATH, Access::Role(Role::Viewer)),
         (ApplyProxy::PATH, Access::Role(Role::Admin)),

@@ -228,6 +228,23 @@ pub struct RouteForm {
     pub key_file: String,
 }
 
+impl RouteForm {
+    /// The form filled with a stored route.
+    pub fn of(route: &Route) -> Self {
+        let (service, address) = match &route.target {
+            RouteTarget::Service { id, .. } => (id.to_string(), String::new()),
+            RouteTarget::Address { address } => (String::new(), address.clone()),
+        };
+        Self {
+            public_name: route.public_name(),
+            service,
+            address,
+            cert_file: route.cert_file.clone(),
+            key_file: route.key_file.clone(),
+        }
+    }
+}
+
 /// One route in the list, with its upstream as it would be generated now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteRow {

@@ -6,10 +6,10 @@ use leptos_meta::Title;
 
 use super::api::{
     certificate_inventory, get_routes, preview_proxy, ApplyProxy, CreateRoute, DeleteRoute,
-    SaveProxySettings, WatchAllCertificates, WatchRouteCertificate,
+    SaveProxySettings, UpdateRoute, WatchAllCertificates, WatchRouteCertificate,
 };
 use super::{
-    ApplyRecord, CertificateEntry, DiffLine, Inventory, Preview, RouteRow, RouteTarget,
+    ApplyRecord, CertificateEntry, DiffLine, Inventory, Preview, RouteForm, RouteRow, RouteTarget,
     RoutesOverview, SettingsForm,
 };
 use crate::ui::form::{successes, ActionForm};
@@ -21,15 +21,18 @@ use crate::ui::paths::href;
 pub fn RoutesPage() -> impl IntoView {
     let save_settings = ServerAction::<SaveProxySettings>::new();
     let create = ServerAction::<CreateRoute>::new();
+    let update = ServerAction::<UpdateRoute>::new();
     let delete = ServerAction::<DeleteRoute>::new();
     let apply = ServerAction::<ApplyProxy>::new();
     let watch = ServerAction::<WatchRouteCertificate>::new();
     let saved_settings = successes(save_settings);
     let created = successes(create);
+    let updated = successes(update);
     let keys = move || {
         (
             saved_settings.get(),
             created.get(),
+            updated.get(),
             delete.version().get(),
             apply.version().get(),
             watch.version().get(),
@@ -42,7 +45,7 @@ pub fn RoutesPage() -> impl IntoView {
         <h1>"Routes"</h1>
         <p class="muted">"Public names for services: a subdomain (app.example.org) or a sub-path (example.org/app), served over HTTPS by your nginx or Caddy, with HTTP redirected to HTTPS. caretaker writes the proxy's file, shows it, has the proxy check it, and reloads the proxy only when the check passes."</p>
         <p><a href=href("/routes/certificates")>"Certificates in use →"</a></p>
-        {move || [delete.value().get(), create.value().get().map(|r| r.map(|_| ())), save_settings.value().get()]
+        {move || [delete.value().get(), update.value().get(), create.value().get().map(|r| r.map(|_| ())), save_settings.value().get()]
             .into_iter()
             .flatten()
             .find_map(Result::err)
@@ -53,7 +56,7 @@ pub fn RoutesPage() -> impl IntoView {
         })}
         <Transition fallback=|| view! { <p class="muted">"Reading the routes…"</p> }>
             {move || overview.get().map(|answer| match answer {
-                Ok(overview) => view! { <RoutesBody overview preview create delete apply watch save_settings/> }.into_any(),
+                Ok(overview) => view! { <RoutesBody overview preview create update delete apply watch save_settings/> }.into_any(),
                 Err(error) => view! { <ErrorNote message=error.to_string()/> }.into_any(),
             })}
         </Transition>
@@ -65,6 +68,7 @@ fn RoutesBody(
     overview: RoutesOverview,
     preview: Resource<Result<Preview, crate::core::error::AppError>>,
     create: ServerAction<CreateRoute>,
+    update: ServerAction<UpdateRoute>,
     delete: ServerAction<DeleteRoute>,
     apply: ServerAction<ApplyProxy>,
     watch: ServerAction<WatchRouteCertificate>,
@@ -83,7 +87,7 @@ fn RoutesBody(
     view! {
         <section class="card" aria-labelledby="routes-title">
             <h2 id="routes-title">"Routes"</h2>
-            <RouteTable routes can_edit delete watch/>
+            <RouteTable routes services=services.clone() can_edit update delete watch/>
         </section>
         {can_edit.then(|| view! { <NewRoute services create/> })}
         <section class="card" aria-labelledby="file-title">
@@ -113,7 +117,9 @@ fn RoutesBody(
 #[component]
 fn RouteTable(
     routes: Vec<RouteRow>,
+    services: Vec<(i64, String)>,
     can_edit: bool,
+    update: ServerAction<UpdateRoute>,
     delete: ServerAction<DeleteRoute>,
     watch: ServerAction<WatchRouteCertificate>,
 ) -> impl IntoView {
@@ -154,6 +160,8 @@ fn RouteTable(
                         None => view! { <span class="muted">"—"</span> }.into_any(),
                     };
                     let id = route.id;
+                    let form = RouteForm::of(&route);
+                    let services = services.clone();
                     let actions = can_edit.then(|| {
                         let delete_label = format!("Delete the route {name}");
                         let watch_label = format!("Watch the certificate of {}", route.host);
@@ -163,6 +171,14 @@ fn RouteTable(
                                     <input type="hidden" name="id" value=id.to_string()/>
                                     <button type="submit" class="secondary" aria-label=watch_label>"Watch certificate"</button>
                                 </ActionForm>
+                                <details class="more">
+                                    <summary aria-label=format!("Edit the route {name}")>"Edit…"</summary>
+                                    <ActionForm action=update attr:class="stacked-form">
+                                        <input type="hidden" name="id" value=id.to_string()/>
+                                        <RouteFields form services prefix=format!("route-{id}")/>
+                                        <button type="submit">"Save route"</button>
+                                    </ActionForm>
+                                </details>
                                 <details class="confirm">
                                     <summary aria-label=delete_label>"Delete…"</summary>
                                     <p class="small">"The route leaves the generated file; the proxy keeps serving it until the next apply."</p>
@@ -197,25 +213,45 @@ fn NewRoute(services: Vec<(i64, String)>, create: ServerAction<CreateRoute>) -> 
         <section class="card" aria-labelledby="new-route-title">
             <h2 id="new-route-title">"New route"</h2>
             <ActionForm action=create attr:class="stacked-form">
-                <label for="route-name">"Public name"</label>
-                <input id="route-name" name="form[public_name]" required placeholder="app.example.org or example.org/app" spellcheck="false" aria-describedby="route-name-help"/>
-                <p id="route-name-help" class="hint small muted">"A host name for a subdomain route, or a host and a path for a sub-path route (the service then sees its requests without the path)."</p>
-                <label for="route-service">"Service"</label>
-                <select id="route-service" name="form[service]">
-                    <option value="">"— an address instead —"</option>
-                    {services.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
-                </select>
-                <label for="route-address">"Or an address"</label>
-                <input id="route-address" name="form[address]" placeholder="127.0.0.1:8080" spellcheck="false" aria-describedby="route-address-help"/>
-                <p id="route-address-help" class="hint small muted">"host:port of anything that speaks HTTP. A service is reached on its first published TCP port."</p>
-                <label for="route-cert">"Certificate file"</label>
-                <input id="route-cert" name="form[cert_file]" placeholder="/etc/ssl/caretaker/app.example.org/fullchain.pem" spellcheck="false"/>
-                <label for="route-key">"Key file"</label>
-                <input id="route-key" name="form[key_file]" placeholder="/etc/ssl/caretaker/app.example.org/privkey.pem" spellcheck="false" aria-describedby="route-cert-help"/>
-                <p id="route-cert-help" class="hint small muted">"PEM files as the proxy sees them. nginx needs them; leave both empty with Caddy to have it get a certificate by itself."</p>
+                <RouteFields form=RouteForm::default() services prefix="route".to_owned()/>
                 <button type="submit">"Add route"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The fields of the route form, filled with `form`; `prefix` keeps element ids unique
+/// when several forms are on the page.
+#[component]
+fn RouteFields(form: RouteForm, services: Vec<(i64, String)>, prefix: String) -> impl IntoView {
+    let id = |part: &str| format!("{prefix}-{part}");
+    let RouteForm {
+        public_name,
+        service,
+        address,
+        cert_file,
+        key_file,
+    } = form;
+    view! {
+        <label for=id("name")>"Public name"</label>
+        <input id=id("name") name="form[public_name]" required value=public_name placeholder="app.example.org or example.org/app" spellcheck="false" aria-describedby=id("name-help")/>
+        <p id=id("name-help") class="hint small muted">"A host name for a subdomain route, or a host and a path for a sub-path route (the service then sees its requests without the path)."</p>
+        <label for=id("service")>"Service"</label>
+        <select id=id("service") name="form[service]">
+            <option value="">"— an address instead —"</option>
+            {services.into_iter().map(|(choice, name)| {
+                let selected = choice.to_string() == service;
+                view! { <option value=choice.to_string() selected=selected>{name}</option> }
+            }).collect_view()}
+        </select>
+        <label for=id("address")>"Or an address"</label>
+        <input id=id("address") name="form[address]" value=address placeholder="127.0.0.1:8080" spellcheck="false" aria-describedby=id("address-help")/>
+        <p id=id("address-help") class="hint small muted">"host:port of anything that speaks HTTP. A service is reached on its first published TCP port."</p>
+        <label for=id("cert")>"Certificate file"</label>
+        <input id=id("cert") name="form[cert_file]" value=cert_file placeholder="/etc/ssl/caretaker/app.example.org/fullchain.pem" spellcheck="false"/>
+        <label for=id("key")>"Key file"</label>
+        <input id=id("key") name="form[key_file]" value=key_file placeholder="/etc/ssl/caretaker/app.example.org/privkey.pem" spellcheck="false" aria-describedby=id("cert-help")/>
+        <p id=id("cert-help") class="hint small muted">"PEM files as the proxy sees them. nginx needs them; leave both empty with Caddy to have it get a certificate by itself."</p>
     }
 }
 

@@ -163,18 +163,33 @@ pub async fn save_settings(
     Ok(())
 }
 
+/// A route form, checked, with the services it may name.
+async fn parse_route(
+    state: &AppState,
+    form: &RouteForm,
+) -> Result<(String, String, RouteTarget, String, String), AppError> {
+    let services = crate::services::store::list_stored(&state.db).await?;
+    validate::parse_route(form, |id| {
+        services
+            .iter()
+            .find(|service| service.id == id)
+            .map(|service| service.spec.name.clone())
+    })
+}
+
+fn describe_target(target: &RouteTarget) -> String {
+    match target {
+        RouteTarget::Service { name, .. } => format!("to the service {name}"),
+        RouteTarget::Address { address } => format!("to {address}"),
+    }
+}
+
 pub async fn create_route(
     state: &AppState,
     actor: &Actor,
     form: &RouteForm,
 ) -> Result<i64, AppError> {
-    let services = crate::services::store::list_stored(&state.db).await?;
-    let (host, path, target, cert_file, key_file) = validate::parse_route(form, |id| {
-        services
-            .iter()
-            .find(|service| service.id == id)
-            .map(|service| service.spec.name.clone())
-    })?;
+    let (host, path, target, cert_file, key_file) = parse_route(state, form).await?;
     let route = NewRoute {
         host: &host,
         path: &path,
@@ -185,10 +200,6 @@ pub async fn create_route(
     let id = store::insert(&state.db, &route, state.scheduler.now())
         .await?
         .ok_or_else(|| AppError::Conflict(format!("A route for {host}{path} exists already.")))?;
-    let to = match &target {
-        RouteTarget::Service { name, .. } => format!("to the service {name}"),
-        RouteTarget::Address { address } => format!("to {address}"),
-    };
     record(
         &state.db,
         actor,
@@ -196,10 +207,46 @@ pub async fn create_route(
         "create",
         &format!("{host}{path}"),
         Outcome::Ok,
-        &to,
+        &describe_target(&target),
     )
     .await;
     Ok(id)
+}
+
+pub async fn update_route(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    form: &RouteForm,
+) -> Result<(), AppError> {
+    let (host, path, target, cert_file, key_file) = parse_route(state, form).await?;
+    let route = NewRoute {
+        host: &host,
+        path: &path,
+        target: &target,
+        cert_file: &cert_file,
+        key_file: &key_file,
+    };
+    match store::update(&state.db, id, &route, state.scheduler.now()).await? {
+        None => return Err(AppError::not_found("This route was deleted.")),
+        Some(false) => {
+            return Err(AppError::Conflict(format!(
+                "Another route is for {host}{path} already."
+            )))
+        }
+        Some(true) => {}
+    }
+    record(
+        &state.db,
+        actor,
+        AREA,
+        "edit",
+        &format!("{host}{path}"),
+        Outcome::Ok,
+        &describe_target(&target),
+    )
+    .await;
+    Ok(())
 }
 
 pub async fn delete_route(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {

@@ -93,6 +93,44 @@ pub async fn insert(
     Ok(id)
 }
 
+/// Changes a route. Answers `None` when the route is gone, `Some(false)` when another
+/// route has that public name.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn update(
+    pool: &SqlitePool,
+    id: i64,
+    route: &NewRoute<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, AppError> {
+    let target = serde_json::to_string(route.target).map_err(AppError::internal)?;
+    let mut tx = crate::core::db::begin_immediate(pool).await?;
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM proxy_routes WHERE host = ? AND path = ? AND id <> ?")
+            .bind(route.host)
+            .bind(route.path)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if taken.is_some() {
+        return Ok(Some(false));
+    }
+    let done = sqlx::query(
+        "UPDATE proxy_routes SET host = ?, path = ?, target = ?, cert_file = ?, key_file = ?, \
+         updated_at = ? WHERE id = ?",
+    )
+    .bind(route.host)
+    .bind(route.path)
+    .bind(target)
+    .bind(route.cert_file)
+    .bind(route.key_file)
+    .bind(millis(now))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((done.rows_affected() == 1).then_some(true))
+}
+
 /// Removes a route; answers its public name, `None` when it was gone.
 pub async fn delete(pool: &SqlitePool, id: i64) -> Result<Option<String>, AppError> {
     let name: Option<(String, String)> =
