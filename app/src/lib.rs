@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod models;
 pub mod monitors;
 pub mod overview;
+pub mod proxy;
 pub mod services;
 pub mod tasks;
 pub mod ui;
@@ -79,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs") view=jobs::pages::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/new") view=jobs::pages::NewJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=jobs::pages::JobPage ssr=SsrMode::Async/>
+                    <Route path=path!("/routes") view=proxy::pages::RoutesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/routes/certificates") view=proxy::pages::CertificatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=auth::pages::LoginPage ssr=SsrMode::Async/>

@@ -41,6 +41,7 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
         crate::backups::api::ACCESS,
         crate::monitors::api::ACCESS,
         crate::analytics::api::ACCESS,
+        crate::proxy::api::ACCESS,
         crate::tasks::api::ACCESS,
         crate::auth::api::ACCESS,
         crate::audit::api::ACCESS,

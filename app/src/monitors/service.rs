@@ -497,6 +497,31 @@ pub async fn update(
     Ok(())
 }
 
+/// The TLS monitors: (id, name, the name their handshake asks for, port). The routes of the
+/// proxy area show which of their hosts are watched.
+pub async fn tls_monitors(state: &AppState) -> Result<Vec<(i64, String, String, u16)>, AppError> {
+    Ok(store::list(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|monitor| match &monitor.spec.target {
+            super::Target::Tls {
+                host,
+                port,
+                server_name,
+                ..
+            } => {
+                let name = if server_name.is_empty() {
+                    host
+                } else {
+                    server_name
+                };
+                Some((monitor.id, monitor.name.clone(), name.clone(), *port))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
     let name = store::delete(&state.db, id)
         .await?

@@ -267,6 +267,23 @@ fn or_list(items: &[String]) -> String {
     }
 }
 
+/// Every certificate of a PEM text, in order (a chain file: the leaf first). Errors are
+/// plain sentences completing "The file …".
+pub fn read_pem_chain(pem: &[u8]) -> Result<Vec<CertificateInfo>, String> {
+    let mut chain = Vec::new();
+    for (index, der) in CertificateDer::pem_slice_iter(pem).enumerate() {
+        let der =
+            der.map_err(|e| format!("holds certificate {} that cannot be read: {e}", index + 1))?;
+        let (_, certificate) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| format!("holds certificate {} that cannot be read: {e}", index + 1))?;
+        chain.push(info(&certificate)?);
+    }
+    if chain.is_empty() {
+        return Err("holds no PEM certificate".to_owned());
+    }
+    Ok(chain)
+}
+
 /// Whole days from `now` to `then`, rounded down (12 hours past is -1, not 0).
 pub fn days_between(now: DateTime<Utc>, then: DateTime<Utc>) -> i64 {
     (then - now).num_seconds().div_euclid(86_400)

@@ -403,3 +403,13 @@ pub async fn set_status(
     .await?;
     Ok(())
 }
+
+/// Every service with its definition, by name (the routes of the proxy area read their
+/// ports in one query).
+pub async fn list_stored(pool: &SqlitePool) -> Result<Vec<StoredService>, AppError> {
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT id, host_id, spec, updated_at FROM services ORDER BY name")
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter().map(Row::into_stored).collect()
+}

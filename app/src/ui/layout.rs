@@ -18,6 +18,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/monitors", "Monitors", Role::Viewer),
     ("/analytics", "Analytics", Role::Viewer),
     ("/jobs", "Jobs", Role::Viewer),
+    ("/routes", "Routes", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
     ("/users", "Users", Role::Admin),
 ];
