@@ -60,7 +60,9 @@ fn run(program: &str, args: &[&str]) {
     let output = Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{program} cannot run ({e}); the test command installs iproute2"));
+        .unwrap_or_else(|e| {
+            panic!("{program} cannot run ({e}); the test command installs iproute2")
+        });
     assert!(
         output.status.success(),
         "{program} {args:?}: {}",
@@ -99,12 +101,20 @@ impl Cluster {
         run("ip", &["netns", "add", NAMESPACE]);
         run(
             "ip",
-            &["link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NODE],
+            &[
+                "link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NODE,
+            ],
         );
         run("ip", &["link", "set", VETH_NODE, "netns", NAMESPACE]);
         run(
             "ip",
-            &["addr", "add", &format!("{MANAGER_ADDRESS}/30"), "dev", VETH_HOST],
+            &[
+                "addr",
+                "add",
+                &format!("{MANAGER_ADDRESS}/30"),
+                "dev",
+                VETH_HOST,
+            ],
         );
         run("ip", &["link", "set", VETH_HOST, "up"]);
         let inside = |args: &[&str]| {
@@ -112,7 +122,14 @@ impl Cluster {
             all.extend_from_slice(args);
             run("ip", &all);
         };
-        inside(&["ip", "addr", "add", &format!("{WORKER_ADDRESS}/30"), "dev", VETH_NODE]);
+        inside(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{WORKER_ADDRESS}/30"),
+            "dev",
+            VETH_NODE,
+        ]);
         inside(&["ip", "link", "set", VETH_NODE, "up"]);
         inside(&["ip", "link", "set", "lo", "up"]);
 
@@ -156,7 +173,10 @@ impl Cluster {
             let ready = nodes
                 .iter()
                 .filter(|node| {
-                    node.status.as_ref().and_then(|s| s.state).map(|s| s.to_string())
+                    node.status
+                        .as_ref()
+                        .and_then(|s| s.state)
+                        .map(|s| s.to_string())
                         == Some("ready".into())
                 })
                 .count();
@@ -286,7 +306,11 @@ async fn clean_up() {
         .all(true)
         .filters(&filters)
         .build();
-    for container in local.list_containers(Some(options)).await.unwrap_or_default() {
+    for container in local
+        .list_containers(Some(options))
+        .await
+        .unwrap_or_default()
+    {
         if let Some(id) = container.id {
             let options = RemoveContainerOptionsBuilder::new().force(true).build();
             let _ = local.remove_container(&id, Some(options)).await;
@@ -299,7 +323,8 @@ async fn clean_up() {
             quietly("kill", &["-TERM", &pid]);
             let proc = format!("/proc/{pid}");
             let started = Instant::now();
-            while std::path::Path::new(&proc).exists() && started.elapsed() < Duration::from_secs(60)
+            while std::path::Path::new(&proc).exists()
+                && started.elapsed() < Duration::from_secs(60)
             {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -374,8 +399,11 @@ async fn build_images(cluster: &Cluster) -> HashMap<String, String> {
             .repo(IMAGE)
             .tag(tag)
             .build();
-        let mut progress =
-            local.create_image(Some(options), Some(bollard::body_full(tarball.into())), None);
+        let mut progress = local.create_image(
+            Some(options),
+            Some(bollard::body_full(tarball.into())),
+            None,
+        );
         while let Some(step) = progress.next().await {
             step.expect("importing a test image");
         }
@@ -434,7 +462,13 @@ fn running(tasks: &[TaskRow]) -> Vec<&TaskRow> {
 }
 
 /// Waits until the service runs `count` replicas, all of `image`; answers them.
-async fn wait_running(app: &TestApp, id: i64, count: usize, image: &str, what: &str) -> Vec<TaskRow> {
+async fn wait_running(
+    app: &TestApp,
+    id: i64,
+    count: usize,
+    image: &str,
+    what: &str,
+) -> Vec<TaskRow> {
     wait_for(what, || async {
         let deployed = deployed(app, id).await?;
         let tasks: Vec<TaskRow> = running(&deployed.tasks).into_iter().cloned().collect();
@@ -460,7 +494,10 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
     // Before: a single engine; no cluster anywhere.
     app::cluster::service::refresh(&app.state).await;
     let home = get_as(&app.router, Some(&cookie), "/").await;
-    assert!(!home.body.contains("href=\"/cluster\""), "no cluster link on a single engine");
+    assert!(
+        !home.body.contains("href=\"/cluster\""),
+        "no cluster link on a single engine"
+    );
     assert!(!cluster_view(&app).await.manager);
 
     let mut cluster = Cluster::form().await;
@@ -470,7 +507,10 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
     let view = cluster_view(&app).await;
     assert!(view.manager);
     assert_eq!(view.nodes.len(), 2, "{view:?}");
-    assert!(view.nodes.iter().all(|node| node.state == "ready"), "{view:?}");
+    assert!(
+        view.nodes.iter().all(|node| node.state == "ready"),
+        "{view:?}"
+    );
     let manager = node_id(&view, MANAGER_ADDRESS);
     let worker = node_id(&view, WORKER_ADDRESS);
     let manager_row = view.nodes.iter().find(|node| node.id == manager).unwrap();
@@ -479,13 +519,20 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
     assert!(manager_row.cpus > 0.0 && manager_row.memory_bytes > 0);
     assert!(!manager_row.engine_version.is_empty());
     assert_eq!(
-        view.nodes.iter().find(|node| node.id == worker).unwrap().role,
+        view.nodes
+            .iter()
+            .find(|node| node.id == worker)
+            .unwrap()
+            .role,
         "worker"
     );
     // The navigation lists the cluster now, and the page shows both nodes.
     app::cluster::service::refresh(&app.state).await;
     let home = get_as(&app.router, Some(&cookie), "/").await;
-    assert!(home.body.contains("href=\"/cluster\""), "the cluster link on a manager");
+    assert!(
+        home.body.contains("href=\"/cluster\""),
+        "the cluster link on a manager"
+    );
     let page = get_as(&app.router, Some(&cookie), "/cluster").await;
     assert!(page.body.contains(WORKER_ADDRESS), "{}", page.body);
     assert!(page.body.contains("2 of 2 nodes ready"), "{}", page.body);
@@ -556,7 +603,9 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
         let deployed = deployed(&app, id).await?;
         let done = deployed.update_state == "completed"
             && running(&deployed.tasks).len() == 3
-            && running(&deployed.tasks).iter().all(|t| t.image == images["2"]);
+            && running(&deployed.tasks)
+                .iter()
+                .all(|t| t.image == images["2"]);
         done.then_some(())
     })
     .await;
@@ -587,7 +636,9 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
         let deployed = deployed(&app, id).await?;
         let back = deployed.update_state == "rollback_completed"
             && running(&deployed.tasks).len() == 3
-            && running(&deployed.tasks).iter().all(|t| t.image == images["2"]);
+            && running(&deployed.tasks)
+                .iter()
+                .all(|t| t.image == images["2"]);
         back.then_some(())
     })
     .await;
@@ -610,11 +661,14 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
     )
     .await;
     assert!(drained.status.is_success(), "{}", drained.body);
-    wait_for("the drained manager's tasks to move to the worker", || async {
-        let deployed = deployed(&app, id).await?;
-        let tasks = running(&deployed.tasks);
-        (tasks.len() == 3 && tasks.iter().all(|task| task.node_id == worker)).then_some(())
-    })
+    wait_for(
+        "the drained manager's tasks to move to the worker",
+        || async {
+            let deployed = deployed(&app, id).await?;
+            let tasks = running(&deployed.tasks);
+            (tasks.len() == 3 && tasks.iter().all(|task| task.node_id == worker)).then_some(())
+        },
+    )
     .await;
     let view = cluster_view(&app).await;
     let manager_row = view.nodes.iter().find(|node| node.id == manager).unwrap();
@@ -633,7 +687,11 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
     .unwrap();
     let view = cluster_view(&app).await;
     assert_eq!(
-        view.nodes.iter().find(|node| node.id == manager).unwrap().availability,
+        view.nodes
+            .iter()
+            .find(|node| node.id == manager)
+            .unwrap()
+            .availability,
         "active"
     );
     let audit = app::audit::service::search(&app.state.db, &Default::default(), None)
@@ -641,7 +699,9 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
         .unwrap();
     for action in ["drain node", "activate node", "deploy on swarm", "scale"] {
         assert!(
-            audit.iter().any(|entry| entry.area == "cluster" && entry.action == action),
+            audit
+                .iter()
+                .any(|entry| entry.area == "cluster" && entry.action == action),
             "audited: {action}"
         );
     }
@@ -662,7 +722,9 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
     )
     .await
     .unwrap();
-    let outcome = app::monitors::service::check_now(&app.state, monitor).await.unwrap();
+    let outcome = app::monitors::service::check_now(&app.state, monitor)
+        .await
+        .unwrap();
     assert!(outcome.ok, "{outcome:?}");
 
     // The worker's engine stops: the node is shown down, its tasks run on the manager,
@@ -674,16 +736,27 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
         (node.state == "down").then_some(())
     })
     .await;
-    wait_for("the worker's tasks to be rescheduled on the manager", || async {
-        let deployed = deployed(&app, id).await?;
-        let tasks = running(&deployed.tasks);
-        (tasks.len() == 3 && tasks.iter().all(|task| task.node_id == manager)).then_some(())
-    })
+    wait_for(
+        "the worker's tasks to be rescheduled on the manager",
+        || async {
+            let deployed = deployed(&app, id).await?;
+            let tasks = running(&deployed.tasks);
+            (tasks.len() == 3 && tasks.iter().all(|task| task.node_id == manager)).then_some(())
+        },
+    )
     .await;
-    let outcome = app::monitors::service::check_now(&app.state, monitor).await.unwrap();
+    let outcome = app::monitors::service::check_now(&app.state, monitor)
+        .await
+        .unwrap();
     assert!(!outcome.ok, "{outcome:?}");
-    assert!(outcome.message.contains(WORKER_ADDRESS), "{}", outcome.message);
-    let watched = app::monitors::service::view(&app.state, monitor).await.unwrap();
+    assert!(
+        outcome.message.contains(WORKER_ADDRESS),
+        "{}",
+        outcome.message
+    );
+    let watched = app::monitors::service::view(&app.state, monitor)
+        .await
+        .unwrap();
     assert_eq!(watched.summary.state, MonitorState::Down);
     assert_eq!(watched.incidents.len(), 1);
     assert!(watched.incidents[0].ended_at.is_none());
@@ -704,8 +777,10 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
         .collect();
     assert!(!ours.is_empty());
     assert!(
-        ours.iter()
-            .all(|row| row.node.as_deref().is_some_and(|node| node.contains(MANAGER_ADDRESS))),
+        ours.iter().all(|row| row
+            .node
+            .as_deref()
+            .is_some_and(|node| node.contains(MANAGER_ADDRESS))),
         "{ours:?}"
     );
 
@@ -717,9 +792,13 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
         (node.state == "ready").then_some(())
     })
     .await;
-    let outcome = app::monitors::service::check_now(&app.state, monitor).await.unwrap();
+    let outcome = app::monitors::service::check_now(&app.state, monitor)
+        .await
+        .unwrap();
     assert!(outcome.ok, "{outcome:?}");
-    let watched = app::monitors::service::view(&app.state, monitor).await.unwrap();
+    let watched = app::monitors::service::view(&app.state, monitor)
+        .await
+        .unwrap();
     assert_eq!(watched.summary.state, MonitorState::Up);
     assert!(watched.incidents[0].ended_at.is_some());
 

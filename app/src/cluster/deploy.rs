@@ -15,16 +15,13 @@ use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, HealthConfig, Limit, Mount, MountTypeEnum, NetworkAttachmentConfig,
     ServiceSpec as SwarmSpec, ServiceSpecMode, ServiceSpecModeReplicated,
-    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigFailureActionEnum,
-    ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
-    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecPlacement,
-    TaskSpecResources,
+    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigFailureActionEnum, ServiceSpecUpdateConfig,
+    ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
+    TaskSpecContainerSpec, TaskSpecPlacement, TaskSpecResources,
 };
 use bollard::query_parameters::{InspectServiceOptions, UpdateServiceOptionsBuilder};
 
-use super::{
-    SwarmDeployed, SwarmForm, SwarmServiceView, SwarmSettings, SERVICE_LABEL, TAG_LABEL,
-};
+use super::{SwarmDeployed, SwarmForm, SwarmServiceView, SwarmSettings, SERVICE_LABEL, TAG_LABEL};
 use crate::audit::service::{record, Actor};
 use crate::audit::Outcome;
 use crate::core::error::AppError;
@@ -172,10 +169,8 @@ fn checked_tag(service: &StoredService, tag: &str) -> Result<String, AppError> {
     } else {
         tag.to_owned()
     };
-    let (image, parsed_tag) = crate::services::validate::parse_image(
-        "Tag",
-        &format!("{}:{tag}", service.spec.image),
-    )?;
+    let (image, parsed_tag) =
+        crate::services::validate::parse_image("Tag", &format!("{}:{tag}", service.spec.image))?;
     if image != service.spec.image || parsed_tag != tag {
         return Err(AppError::invalid(format!(
             "Tag: '{tag}' is not a tag; use letters, digits, '_', '.' and '-', like 0.3.12."
@@ -246,11 +241,15 @@ async fn pinned_image(state: &AppState, image: &str, tag: &str) -> Result<String
         }
         Err(error) => return Err(error),
     };
-    let from_registry = inspected.repo_digests.unwrap_or_default().into_iter().find(|digest| {
-        digest
-            .split_once('@')
-            .is_some_and(|(repository, _)| repository == image)
-    });
+    let from_registry = inspected
+        .repo_digests
+        .unwrap_or_default()
+        .into_iter()
+        .find(|digest| {
+            digest
+                .split_once('@')
+                .is_some_and(|(repository, _)| repository == image)
+        });
     match (from_registry, inspected.id) {
         (Some(digest), _) => Ok(digest),
         (None, Some(id)) => Ok(id),
@@ -306,15 +305,14 @@ fn swarm_spec(
         }),
         ..Default::default()
     };
-    let limits = (settings.cpu_limit.is_some() || settings.memory_limit_mib.is_some()).then(|| {
-        Limit {
+    let limits =
+        (settings.cpu_limit.is_some() || settings.memory_limit_mib.is_some()).then(|| Limit {
             nano_cpus: settings.cpu_limit.map(|cpus| (cpus * 1e9) as i64),
             memory_bytes: settings
                 .memory_limit_mib
                 .map(|mib| i64::try_from(mib * 1024 * 1024).unwrap_or(i64::MAX)),
             pids: None,
-        }
-    });
+        });
     let task_template = TaskSpec {
         container_spec: Some(container),
         resources: Some(TaskSpecResources {
@@ -390,7 +388,7 @@ fn swarm_spec(
             max_failure_ratio: Some(0.0),
             order: None,
         }),
-        endpoint_spec: (!ports.is_empty()).then(|| EndpointSpec {
+        endpoint_spec: (!ports.is_empty()).then_some(EndpointSpec {
             mode: None,
             ports: Some(ports),
         }),

@@ -40,7 +40,10 @@ pub fn ClusterPage() -> impl IntoView {
 }
 
 #[component]
-fn ClusterBody(view: ClusterView, availability: ServerAction<SetNodeAvailability>) -> impl IntoView {
+fn ClusterBody(
+    view: ClusterView,
+    availability: ServerAction<SetNodeAvailability>,
+) -> impl IntoView {
     let ClusterView {
         manager,
         note,
@@ -73,8 +76,9 @@ fn NodeCard(
     } else {
         node.role.clone()
     };
+    let node_id = node.id.clone();
     let change = move |to: Availability, button: String, note: &'static str, danger: bool| {
-        let id = node.id.clone();
+        let id = node_id.clone();
         view! {
             <details class="confirm">
                 <summary>{format!("{button}…")}</summary>
@@ -96,10 +100,11 @@ fn NodeCard(
             </div>
         }
     });
-    let state_note = (!node.message.is_empty()).then(|| view! { <span class="small muted">{format!(" ({})", node.message)}</span> });
+    let state_note = (!node.message.is_empty())
+        .then(|| view! { <span class="small muted">{format!(" ({})", node.message)}</span> });
     view! {
         <section class="card" aria-labelledby=title_id.clone() data-node=node.id.clone() data-node-state=node.state.clone() data-availability=node.availability.clone()>
-            <h2 id=title_id>{label.clone()}</h2>
+            <h2 id=title_id.clone()>{label.clone()}</h2>
             <dl class="config">
                 <dt>"State"</dt><dd><span class=format!("badge node-{}", node.state)>{node.state.clone()}</span>{state_note}</dd>
                 <dt>"Availability"</dt><dd>{node.availability.clone()}</dd>
@@ -240,7 +245,6 @@ fn SwarmBody(view: SwarmServiceView, default_tag: String, actions: SwarmActions)
         actions_allowed,
         ..
     } = view;
-    let id = service_id.to_string();
     let status = match &deployed {
         None => view! { <p class="empty">"Not on the Swarm yet. Save its Swarm settings (replicas, placement, limits, update policy), then deploy a tag: Swarm starts the replicas on the nodes."</p> }.into_any(),
         Some(deployed) => view! { <DeployedStatus deployed=deployed.clone()/> }.into_any(),
@@ -261,13 +265,13 @@ fn SwarmBody(view: SwarmServiceView, default_tag: String, actions: SwarmActions)
         view! {
             <div class="actions">
                 <ActionForm action=deploy attr:class="inline-form">
-                    <input type="hidden" name="id" value=id.clone()/>
+                    <input type="hidden" name="id" value=service_id.to_string()/>
                     <label>"Tag " <input name="tag" value=default_tag.clone() required/></label>
                     <button type="submit" disabled=move || deploy.pending().get()>{if on_swarm { "Rolling update on the Swarm" } else { "Deploy on the Swarm" }}</button>
                 </ActionForm>
                 {on_swarm.then(|| view! {
                     <ActionForm action=scale attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone()/>
+                        <input type="hidden" name="id" value=service_id.to_string()/>
                         <label>"Replicas " <input name="replicas" type="number" min="0" max="1000" value=replicas.clone() required/></label>
                         <button type="submit">"Scale"</button>
                     </ActionForm>
@@ -275,7 +279,7 @@ fn SwarmBody(view: SwarmServiceView, default_tag: String, actions: SwarmActions)
                         <summary>"Roll back…"</summary>
                         <p class="small">"Swarm puts the service's previous definition (image and settings) back, task by task."</p>
                         <ActionForm action=roll_back>
-                            <input type="hidden" name="id" value=id.clone()/>
+                            <input type="hidden" name="id" value=service_id.to_string()/>
                             <button type="submit" class="danger">"Yes, roll back"</button>
                         </ActionForm>
                     </details>
@@ -283,7 +287,7 @@ fn SwarmBody(view: SwarmServiceView, default_tag: String, actions: SwarmActions)
                         <summary>"Remove from the Swarm…"</summary>
                         <p class="small">{format!("Every replica of {name} stops on every node; the definition and Swarm settings stay in caretaker.")}</p>
                         <ActionForm action=remove>
-                            <input type="hidden" name="id" value=id.clone()/>
+                            <input type="hidden" name="id" value=service_id.to_string()/>
                             <button type="submit" class="danger">"Yes, remove it from the Swarm"</button>
                         </ActionForm>
                     </details>
@@ -298,7 +302,7 @@ fn SwarmBody(view: SwarmServiceView, default_tag: String, actions: SwarmActions)
             <details class="swarm-settings" open=settings.is_none()>
                 <summary>{heading}</summary>
                 <ActionForm action=save attr:class="stacked-form">
-                    <input type="hidden" name="id" value=id.clone()/>
+                    <input type="hidden" name="id" value=service_id.to_string()/>
                     <SwarmFields form/>
                     <button type="submit">"Save Swarm settings"</button>
                 </ActionForm>

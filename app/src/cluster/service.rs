@@ -78,7 +78,9 @@ pub async fn refresh(state: &AppState) {
 
 /// Whether the engine is a Swarm manager, or a sentence saying what it is instead.
 async fn manager_role(engine: &DockerEngine) -> Result<Result<(), String>, AppError> {
-    let info = engine.call(|client| async move { client.info().await }).await?;
+    let info = engine
+        .call(|client| async move { client.info().await })
+        .await?;
     let swarm = info.swarm.unwrap_or_default();
     let state = swarm.local_node_state.unwrap_or(LocalNodeState::EMPTY);
     Ok(match (state, swarm.control_available.unwrap_or(false)) {
@@ -236,7 +238,10 @@ pub(crate) fn task_row(
         id: task.id.unwrap_or_default(),
         service: services.get(&service_id).cloned().unwrap_or(service_id),
         slot: task.slot,
-        node: nodes.get(&node_id).cloned().unwrap_or_else(|| node_id.clone()),
+        node: nodes
+            .get(&node_id)
+            .cloned()
+            .unwrap_or_else(|| node_id.clone()),
         node_id,
         image_tags: tags.get(&image).cloned().unwrap_or_default(),
         image,
@@ -249,10 +254,7 @@ pub(crate) fn task_row(
             .map(|state| state.to_string())
             .unwrap_or_default(),
         message,
-        updated: task
-            .updated_at
-            .map(|at| at.to_string())
-            .unwrap_or_default(),
+        updated: task.updated_at.map(|at| at.to_string()).unwrap_or_default(),
     }
 }
 
@@ -269,7 +271,9 @@ pub(crate) fn sort_tasks(tasks: &mut [TaskRow]) {
 fn checked_node(id: &str) -> Result<&str, AppError> {
     if !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     {
         Ok(id)
     } else {
@@ -325,7 +329,10 @@ pub async fn set_availability(
         Availability::Pause => "pause node",
         Availability::Drain => "drain node",
     };
-    record(&state.db, actor, "cluster", action, &target, outcome, &detail).await;
+    record(
+        &state.db, actor, "cluster", action, &target, outcome, &detail,
+    )
+    .await;
     result
 }
 
@@ -370,7 +377,9 @@ pub(crate) async fn service_tasks(
             let nodes = client.list_nodes(None::<ListNodesOptions>).await?;
             let filters = HashMap::from([("service".to_owned(), vec![name])]);
             let tasks = client
-                .list_tasks(Some(ListTasksOptionsBuilder::new().filters(&filters).build()))
+                .list_tasks(Some(
+                    ListTasksOptionsBuilder::new().filters(&filters).build(),
+                ))
                 .await?;
             let tags = image_tags(&client).await?;
             Ok((nodes, tasks, tags))
@@ -396,7 +405,9 @@ pub(crate) async fn service_tasks(
 
 /// Whether the engine is a Swarm manager; a conflict saying what it is otherwise.
 pub(crate) async fn require_manager(state: &AppState) -> Result<(), AppError> {
-    manager_role(&state.docker).await?.map_err(AppError::Conflict)
+    manager_role(&state.docker)
+        .await?
+        .map_err(AppError::Conflict)
 }
 
 #[cfg(test)]

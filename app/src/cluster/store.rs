@@ -6,7 +6,10 @@ use sqlx::SqlitePool;
 use super::SwarmSettings;
 use crate::core::error::AppError;
 
-pub async fn settings(pool: &SqlitePool, service_id: i64) -> Result<Option<SwarmSettings>, AppError> {
+pub async fn settings(
+    pool: &SqlitePool,
+    service_id: i64,
+) -> Result<Option<SwarmSettings>, AppError> {
     let text: Option<String> =
         sqlx::query_scalar("SELECT settings FROM swarm_services WHERE service_id = ?1")
             .bind(service_id)

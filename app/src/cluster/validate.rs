@@ -22,24 +22,54 @@ pub fn parse_form(form: &SwarmForm) -> Result<SwarmSettings, AppError> {
             "MiB",
         )?,
         update: UpdatePolicy {
-            parallelism: number(&form.update_parallelism, "Update parallelism", 0, 1000, "tasks (0: all at once)")?,
+            parallelism: number(
+                &form.update_parallelism,
+                "Update parallelism",
+                0,
+                1000,
+                "tasks (0: all at once)",
+            )?,
             delay_secs: number(&form.update_delay_secs, "Update delay", 0, 3600, "seconds")?,
             failure_action: choice(
                 &form.update_failure_action,
                 "Update failure action",
                 UPDATE_FAILURE_ACTIONS,
             )?,
-            monitor_secs: number(&form.update_monitor_secs, "Update monitor", 0, 3600, "seconds")?,
+            monitor_secs: number(
+                &form.update_monitor_secs,
+                "Update monitor",
+                0,
+                3600,
+                "seconds",
+            )?,
         },
         rollback: UpdatePolicy {
-            parallelism: number(&form.rollback_parallelism, "Rollback parallelism", 0, 1000, "tasks (0: all at once)")?,
-            delay_secs: number(&form.rollback_delay_secs, "Rollback delay", 0, 3600, "seconds")?,
+            parallelism: number(
+                &form.rollback_parallelism,
+                "Rollback parallelism",
+                0,
+                1000,
+                "tasks (0: all at once)",
+            )?,
+            delay_secs: number(
+                &form.rollback_delay_secs,
+                "Rollback delay",
+                0,
+                3600,
+                "seconds",
+            )?,
             failure_action: choice(
                 &form.rollback_failure_action,
                 "Rollback failure action",
                 ROLLBACK_FAILURE_ACTIONS,
             )?,
-            monitor_secs: number(&form.rollback_monitor_secs, "Rollback monitor", 0, 3600, "seconds")?,
+            monitor_secs: number(
+                &form.rollback_monitor_secs,
+                "Rollback monitor",
+                0,
+                3600,
+                "seconds",
+            )?,
         },
     })
 }
@@ -138,7 +168,10 @@ mod tests {
 
         let mut bad = form.clone();
         bad.replicas = "many".into();
-        assert!(parse_form(&bad).unwrap_err().to_string().starts_with("Replicas:"));
+        assert!(parse_form(&bad)
+            .unwrap_err()
+            .to_string()
+            .starts_with("Replicas:"));
 
         let mut bad = form.clone();
         bad.update_failure_action = "explode".into();

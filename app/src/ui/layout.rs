@@ -42,7 +42,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="top">
             <a class="brand" href=href("/")>"caretaker"</a>
             <Suspense fallback=|| ()>
-                {move || who.get().and_then(Result::ok).and_then(|options| Some((options.user.clone()?, options))).map(|(user, options)| view! {
+                {move || who.get().and_then(Result::ok).and_then(|options| Some((options.user?, options.swarm_manager))).map(|(user, swarm_manager)| view! {
                     <nav aria-label="Main">
                         <ul>
                             {NAVIGATION
@@ -50,7 +50,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 // The cluster, after the containers, only where the engine is
                                 // a Swarm manager.
                                 .flat_map(|entry| {
-                                    let cluster = entry.0 == "/containers" && options.swarm_manager;
+                                    let cluster = entry.0 == "/containers" && swarm_manager;
                                     std::iter::once(entry).chain(cluster.then_some(&CLUSTER_ENTRY))
                                 })
                                 .filter(|(_, _, role)| user.role >= *role)
