@@ -211,9 +211,16 @@ impl Cluster {
             .spawn()
             .expect("dockerd runs (Debian's docker.io; the test command installs it)");
         self.worker = Some(child);
-        let worker = self.worker();
         let started = Instant::now();
-        while worker.ping().await.is_err() {
+        loop {
+            // The socket appears once dockerd listens.
+            let client =
+                Docker::connect_with_unix(&self.worker_socket, 30, bollard::API_DEFAULT_VERSION);
+            if let Ok(client) = client {
+                if client.ping().await.is_ok() {
+                    return;
+                }
+            }
             if started.elapsed() > DEADLINE {
                 let log = std::fs::read_to_string(path("worker.log")).unwrap_or_default();
                 panic!("the second dockerd did not start:\n{log}");
