@@ -303,6 +303,8 @@ async fn clean_up() {
         let _ = local.delete_service(SERVICE).await;
         let options = LeaveSwarmOptionsBuilder::new().force(true).build();
         let _ = local.leave_swarm(Some(options)).await;
+        // Swarm made this bridge for its tasks and leaves it behind.
+        let _ = local.remove_network("docker_gwbridge").await;
     }
     // The task containers on this engine, if leaving left any.
     let filters = HashMap::from([(
@@ -498,7 +500,8 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
     let app = test_app(LOCAL_DOCKER).await;
     let cookie = app.admin_cookie().await;
 
-    // Before: a single engine; no cluster anywhere.
+    // Before: a single engine (once a killed run's leftovers are gone); no cluster anywhere.
+    clean_up().await;
     app::cluster::service::refresh(&app.state).await;
     let home = get_as(&app.router, Some(&cookie), "/").await;
     assert!(
