@@ -638,6 +638,23 @@ async fn a_two_node_swarm_runs_updates_rolls_back_drains_and_survives_a_node_fai
         .iter()
         .any(|task| task.image_tags.contains(&format!("{IMAGE}:2"))));
 
+    // The service's page shows which image runs on which node.
+    let page = get_as(
+        &app.router,
+        Some(&cookie),
+        &format!("/containers/services/{id}"),
+    )
+    .await;
+    assert!(page.body.contains("On the Swarm"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("data-image=\"{}\"", images["2"])),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("{IMAGE}:2")), "{}", page.body);
+    assert!(page.body.contains("3 running of 3"), "{}", page.body);
+
     // A tag whose health check fails: Swarm rolls the update back by itself.
     app::cluster::deploy::deploy(&app.state, &actor(), id, "bad")
         .await
