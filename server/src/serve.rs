@@ -141,9 +141,11 @@ fn watch_docker_hosts(state: &AppState) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            // The Swarm role first: the containers page names each container's node.
-            app::cluster::service::refresh(&state).await;
-            state.fleet.refresh_all().await;
+            // Side by side: an engine that does not answer delays neither look.
+            tokio::join!(
+                app::cluster::service::refresh(&state),
+                state.fleet.refresh_all()
+            );
         }
     });
 }
