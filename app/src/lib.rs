@@ -14,6 +14,7 @@ pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod cluster;
 pub mod containers;
 pub mod core;
 pub mod jobs;
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/containers/services/llm-stack") view=models::stack::LlmStackPage ssr=SsrMode::Async/>
                     <Route path=path!("/containers/services/:id") view=services::pages::ServicePage ssr=SsrMode::Async/>
                     <Route path=path!("/containers/:host/:id") view=containers::pages::ContainerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cluster") view=cluster::pages::ClusterPage ssr=SsrMode::Async/>
                     <Route path=path!("/models") view=models::pages::ModelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/models/details") view=models::pages::ModelPage ssr=SsrMode::Async/>
                     <Route path=path!("/backups") view=backups::pages::BackupsPage ssr=SsrMode::Async/>

@@ -135,13 +135,17 @@ fn sweep_sessions(state: &AppState) {
 /// Refreshes every Docker host's snapshot in the background: pages read the snapshots and
 /// never wait for an engine. A slow host delays only its own next snapshot.
 fn watch_docker_hosts(state: &AppState) {
-    let fleet = state.fleet.clone();
+    let state = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(app::containers::fleet::REFRESH_INTERVAL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            fleet.refresh_all().await;
+            // Side by side: an engine that does not answer delays neither look.
+            tokio::join!(
+                app::cluster::service::refresh(&state),
+                state.fleet.refresh_all()
+            );
         }
     });
 }

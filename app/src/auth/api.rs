@@ -12,6 +12,7 @@ pub async fn whoami() -> Result<LoginOptions, AppError> {
     Ok(LoginOptions {
         github_enabled: state.auth.settings.github.is_some(),
         user: super::policy::request_user(),
+        swarm_manager: state.swarm.is_manager(),
     })
 }
 

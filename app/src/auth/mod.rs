@@ -122,4 +122,7 @@ pub struct SessionSummary {
 pub struct LoginOptions {
     pub github_enabled: bool,
     pub user: Option<CurrentUser>,
+    /// Whether the local engine is a Swarm manager: the navigation lists the cluster then.
+    #[serde(default)]
+    pub swarm_manager: bool,
 }

@@ -34,6 +34,7 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
     [
         crate::overview::api::ACCESS,
         crate::containers::api::ACCESS,
+        crate::cluster::api::ACCESS,
         crate::services::api::ACCESS,
         crate::models::api::ACCESS,
         crate::models::stack::ACCESS,

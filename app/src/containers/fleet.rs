@@ -291,6 +291,11 @@ fn row(host: &Host, summary: ContainerSummary) -> ContainerRow {
             .and_then(|seconds| Utc.timestamp_opt(seconds, 0).single()),
         status,
         usage: None,
+        node: summary
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get("com.docker.swarm.node.id"))
+            .cloned(),
     }
 }
 

@@ -62,6 +62,10 @@ pub struct ContainerRow {
     pub ports: Vec<String>,
     pub created: Option<DateTime<Utc>>,
     pub usage: Option<Usage>,
+    /// The Swarm node of a Swarm task's container: its id from the container's labels,
+    /// named (`vm (10.0.0.2)`) when the list is served and the manager knows it.
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 impl ContainerRow {

@@ -215,12 +215,15 @@ fn ContainerTable(
         };
         return view! { <p class="empty">{text}</p> }.into_any();
     }
+    // Containers of Swarm tasks name their node; without a Swarm the column is left out.
+    let on_swarm = containers.iter().any(|container| container.node.is_some());
     view! {
         <div class="table-scroll">
             <table class="containers">
                 <thead>
                     <tr>
                         <th scope="col">"Host"</th>
+                        {on_swarm.then(|| view! { <th scope="col">"Swarm node"</th> })}
                         <th scope="col">"Name"</th>
                         <th scope="col">"Image"</th>
                         <th scope="col">"State"</th>
@@ -240,6 +243,7 @@ fn ContainerTable(
                         view! {
                             <tr data-container=container.name.clone() data-state=container.state.clone()>
                                 <td>{container.host_name.clone()}</td>
+                                {on_swarm.then(|| view! { <td data-node>{container.node.clone().unwrap_or_default()}</td> })}
                                 <td><a href=link>{container.name.clone()}</a><br/><code class="muted small">{container.short_id().to_owned()}</code></td>
                                 <td><code>{container.image.clone()}</code></td>
                                 <td>

@@ -74,7 +74,12 @@ pub async fn list(state: &AppState, filter: &ContainerFilter) -> ContainerList {
         });
         let _ = tokio::time::timeout(FIRST_CHECK_WAIT, checks).await;
     }
-    let all = state.fleet.containers();
+    let mut all = state.fleet.containers();
+    for row in &mut all {
+        if let Some(name) = row.node.as_deref().and_then(|id| state.swarm.node_name(id)) {
+            row.node = Some(name);
+        }
+    }
     let mut states: Vec<String> = all.iter().map(|row| row.state.clone()).collect();
     states.sort();
     states.dedup();

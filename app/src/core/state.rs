@@ -39,6 +39,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The monitors' HTTP clients, trusted roots, result writer and runner control.
     pub monitors: Arc<crate::monitors::runner::Monitors>,
+    /// Whether the local engine is a Swarm manager, and its nodes' names, as last seen.
+    pub swarm: Arc<crate::cluster::service::SwarmWatch>,
     /// Which log sources are being read now (one pass per source at a time).
     pub ingesting: Arc<crate::analytics::service::Ingesting>,
 }
@@ -62,6 +64,7 @@ impl AppState {
             scheduler: Arc::new(Scheduler::new(Arc::new(SystemClock))),
             jobs: Arc::default(),
             ingesting: Arc::default(),
+            swarm: Arc::default(),
             monitors: Arc::new(
                 crate::monitors::runner::Monitors::new()
                     .expect("the monitors' HTTP client builds with fixed settings"),

@@ -1,7 +1,7 @@
 //! Monitors: checks on an interval, incidents, notifications, and the public status page.
 //!
 //! A monitor is a target (an HTTP(S) URL, a TCP port, a container, an Ollama server, a TLS
-//! certificate, a backup plan's freshness or a job's heartbeat), an interval and two
+//! certificate, a backup plan's freshness, a job's heartbeat or the Swarm's nodes), an interval and two
 //! thresholds: it goes down after `down_after` failed checks in a row and up again after
 //! `up_after` good ones, so one lost packet does not page anybody. Each change of state
 //! opens or closes an incident and sends one notice to every channel, unless a maintenance
@@ -88,6 +88,9 @@ pub enum Target {
         job: String,
         within_minutes: u32,
     },
+    /// Up when every node of the local engine's Docker Swarm is ready (the engine must be
+    /// a Swarm manager); down, naming the nodes, when one is down or unreachable.
+    SwarmNodes {},
 }
 
 impl Target {
@@ -100,6 +103,7 @@ impl Target {
             Self::Tls { .. } => MonitorKind::Tls,
             Self::BackupFreshness { .. } => MonitorKind::BackupFreshness,
             Self::JobHeartbeat { .. } => MonitorKind::JobHeartbeat,
+            Self::SwarmNodes {} => MonitorKind::SwarmNodes,
         }
     }
 
@@ -130,6 +134,7 @@ impl Target {
                 within_minutes,
                 ..
             } => format!("job {job}, every {within_minutes} min"),
+            Self::SwarmNodes {} => "every Swarm node".to_owned(),
         }
     }
 }
@@ -144,10 +149,11 @@ pub enum MonitorKind {
     Tls,
     BackupFreshness,
     JobHeartbeat,
+    SwarmNodes,
 }
 
 impl MonitorKind {
-    pub const ALL: [MonitorKind; 7] = [
+    pub const ALL: [MonitorKind; 8] = [
         Self::Http,
         Self::Tcp,
         Self::Container,
@@ -155,6 +161,7 @@ impl MonitorKind {
         Self::Tls,
         Self::BackupFreshness,
         Self::JobHeartbeat,
+        Self::SwarmNodes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -166,6 +173,7 @@ impl MonitorKind {
             Self::Tls => "tls",
             Self::BackupFreshness => "backup_freshness",
             Self::JobHeartbeat => "job_heartbeat",
+            Self::SwarmNodes => "swarm_nodes",
         }
     }
 
@@ -182,6 +190,7 @@ impl MonitorKind {
             Self::Tls => "TLS certificate",
             Self::BackupFreshness => "Backup freshness",
             Self::JobHeartbeat => "Job heartbeat",
+            Self::SwarmNodes => "Swarm nodes",
         }
     }
 }

@@ -60,7 +60,7 @@ pub fn MonitorsPage() -> impl IntoView {
     view! {
         <Title text="Monitors · caretaker"/>
         <h1>"Monitors"</h1>
-        <p class="muted">"Checks of your services on an interval: HTTP(S), TCP ports, containers, Ollama, TLS certificates, backup freshness and job heartbeats. A monitor goes down after several failed checks in a row and up after several good ones; each change opens or closes an incident and notifies every channel."</p>
+        <p class="muted">"Checks of your services on an interval: HTTP(S), TCP ports, containers, Ollama, TLS certificates, backup freshness, job heartbeats and Swarm nodes. A monitor goes down after several failed checks in a row and up after several good ones; each change opens or closes an incident and notifies every channel."</p>
         <p><a href=href("/status")>"Public status page"</a></p>
         {move || [pause.value().get().and_then(Result::err), remove_channel.value().get().and_then(Result::err), remove_maintenance.value().get().and_then(Result::err)]
             .into_iter().flatten().next()
@@ -486,7 +486,7 @@ fn MonitorFields(form: MonitorForm) -> impl IntoView {
             placeholder="https://example.org/health"/>
         <p id="monitor-target-help" class="hint small muted">
             "HTTP(S): a URL. TCP: " <code>"host:port"</code> ". Container: its name, or " <code>"host/name"</code>
-            ". Ollama: its base URL, like " <code>"http://127.0.0.1:11434"</code> ". TLS certificate: " <code>"host:port"</code> " (443 when left out)."
+            ". Ollama: its base URL, like " <code>"http://127.0.0.1:11434"</code> ". TLS certificate: " <code>"host:port"</code> " (443 when left out). Swarm nodes: none (the Swarm this engine manages)."
         </p>
         <fieldset>
             <legend>"For HTTP(S)"</legend>

@@ -92,6 +92,13 @@ pub async fn check(state: &AppState, spec: &MonitorSpec, now: DateTime<Utc>) -> 
                 within_minutes,
                 ..
             } => job(state, *job_id, *within_minutes, now).await,
+            Target::SwarmNodes {} => {
+                let started = Instant::now();
+                match crate::cluster::service::node_check(state).await {
+                    Ok(sentence) => Outcome::up(sentence, Some(started.elapsed())),
+                    Err(sentence) => Outcome::down(sentence, Some(started.elapsed())),
+                }
+            }
         }
     };
     match tokio::time::timeout(timeout + Duration::from_secs(1), run).await {

@@ -261,6 +261,7 @@ pub fn form_of(monitor: &MonitorRecord) -> MonitorForm {
             form.job_id = job_id.to_string();
             form.within_minutes = within_minutes.to_string();
         }
+        Target::SwarmNodes {} => {}
     }
     form
 }

@@ -21,7 +21,7 @@ pub struct Parsed {
 pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
     let name = name(&form.name, "Name")?;
     let kind = MonitorKind::parse(form.kind.trim()).ok_or_else(|| {
-        AppError::invalid("Kind: choose HTTP(S), TCP port, container, Ollama server, TLS certificate, backup freshness or job heartbeat.")
+        AppError::invalid("Kind: choose HTTP(S), TCP port, container, Ollama server, TLS certificate, backup freshness, job heartbeat or Swarm nodes.")
     })?;
     let allow_link_local = form.allow_link_local.is_some();
     let interval_secs = number(
@@ -106,6 +106,8 @@ pub fn parse_form(form: &MonitorForm) -> Result<Parsed, AppError> {
                 "minutes",
             )?,
         },
+        // No target: the local engine's Swarm, asked through its manager.
+        MonitorKind::SwarmNodes => Target::SwarmNodes {},
     };
     let published = form.published.is_some();
     let public_name = form.public_name.trim().to_owned();

@@ -267,7 +267,10 @@ async fn resolve(
     }
 }
 
-async fn secrets(state: &AppState, service_id: i64) -> Result<Vec<(String, String)>, AppError> {
+pub(crate) async fn secrets(
+    state: &AppState,
+    service_id: i64,
+) -> Result<Vec<(String, String)>, AppError> {
     store::sealed_secrets(&state.db, service_id)
         .await?
         .into_iter()

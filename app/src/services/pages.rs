@@ -268,6 +268,8 @@ fn ServiceBody(
             <pre class="compose" data-compose>{compose}</pre>
         </section>
         {deploys}
+        // Shows itself only when the engine is a Swarm manager.
+        <crate::cluster::pages::SwarmSection id default_tag=spec.tag.clone()/>
         {editor}
     }
 }

@@ -23,6 +23,9 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/users", "Users", Role::Admin),
 ];
 
+/// Listed after the containers, and only when the local engine is a Swarm manager.
+const CLUSTER_ENTRY: (&str, &str, Role) = ("/cluster", "Cluster", Role::Viewer);
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     // One question to the server per page: the navigation and the user menu share it.
@@ -40,11 +43,17 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="top">
             <a class="brand" href=href("/")>"caretaker"</a>
             <Suspense fallback=|| ()>
-                {move || who.get().and_then(Result::ok).and_then(|options| options.user).map(|user| view! {
+                {move || who.get().and_then(Result::ok).and_then(|options| Some((options.user?, options.swarm_manager))).map(|(user, swarm_manager)| view! {
                     <nav aria-label="Main">
                         <ul>
                             {NAVIGATION
                                 .iter()
+                                // The cluster, after the containers, only where the engine is
+                                // a Swarm manager.
+                                .flat_map(|entry| {
+                                    let cluster = entry.0 == "/containers" && swarm_manager;
+                                    std::iter::once(entry).chain(cluster.then_some(&CLUSTER_ENTRY))
+                                })
                                 .filter(|(_, _, role)| user.role >= *role)
                                 .map(|(path, label, _)| {
                                     let current = current.clone();
