@@ -14,6 +14,7 @@ pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod connect;
 pub mod containers;
 pub mod core;
 pub mod jobs;
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs/new") view=jobs::pages::NewJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=jobs::pages::JobPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connect") view=connect::pages::ConnectPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=auth::pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/link/:token") view=auth::pages::LinkPage ssr=SsrMode::Async/>

@@ -19,6 +19,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/analytics", "Analytics", Role::Viewer),
     ("/jobs", "Jobs", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
+    ("/connect", "Connect", Role::Viewer),
     ("/users", "Users", Role::Admin),
 ];
 
