@@ -177,6 +177,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Monitors: each on its interval, until the process ends.
     tokio::spawn(app::monitors::runner::supervise(state.clone()));
     tokio::spawn(app::analytics::service::tail(state.clone()));
+    // caretaker's own database, copied daily into the data directory with no setup.
+    tokio::spawn(app::backups::snapshot::run_daily(
+        state.db.clone(),
+        config.data_dir.clone(),
+        config.snapshots_keep,
+    ));
     let scheduler = state.scheduler.clone();
     tokio::spawn(scheduler.clone().run());
     // Requests in flight may finish, but not forever: a task's event stream stays open as
