@@ -121,7 +121,7 @@ test('with JavaScript through SOCKS5: log in, click through, save the Connect fo
   assert.equal(await page.getByLabel('ssh user').inputValue(), 'alice');
 
   await page.getByLabel('Local SOCKS port').fill('1080');
-  await page.getByLabel('Jump host (optional)').fill('gw.example.org');
+  await page.getByLabel('Jump host (optional)', { exact: true }).fill('gw.example.org');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByText('Saved.').waitFor({ timeout: 30000 });
   const entry = await page.locator('#ssh-config').innerText();

@@ -71,7 +71,7 @@ fn Instructions(settings: ConnectSettings) -> impl IntoView {
             <h3>"Firefox"</h3>
             <ol class="steps" data-firefox>
                 <li>"Settings → General → Network Settings → " <strong>"Manual proxy configuration"</strong></li>
-                <li>"SOCKS Host " <code>"127.0.0.1"</code> ", Port " <code>{port.clone()}</code> ", " <strong>"SOCKS v5"</strong></li>
+                <li>"SOCKS Host " <code>"127.0.0.1"</code> ", Port " <code>{port}</code> ", " <strong>"SOCKS v5"</strong></li>
                 <li>"Tick " <strong>"Proxy DNS when using SOCKS v5"</strong> " (names inside the network resolve at the far end)"</li>
             </ol>
             <p>"Or send only caretaker through the tunnel: download "

@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn each_bad_value_is_named() {
-        let cases: [(&str, fn(&mut ConnectForm)); 8] = [
+        type Spoil = fn(&mut ConnectForm);
+        let cases: [(&str, Spoil); 8] = [
             ("bastion is missing", |f| f.bastion.clear()),
             ("bastion 'bastion.example.org\nHost", |f| {
                 f.bastion = "bastion.example.org\nHost *".into()
