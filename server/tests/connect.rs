@@ -18,7 +18,7 @@ async fn settings_are_checked_saved_audited_and_served_as_a_pac_file() {
 
     // Nothing saved: the page invites an admin to fill in the form; no PAC file yet.
     let page = get_as(router, Some(&admin), "/connect").await;
-    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("No tunnel described yet"), "{}", page.body);
     let pac = get_as(router, Some(&admin), "/connect/proxy.pac").await;
     assert_eq!(pac.status, StatusCode::NOT_FOUND, "{}", pac.body);
