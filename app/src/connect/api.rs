@@ -24,6 +24,7 @@ pub async fn save_connect(form: ConnectForm) -> Result<(), AppError> {
 }
 
 /// The role each server function needs, for the access policy.
+#[cfg(feature = "ssr")]
 pub const ACCESS: &[(&str, crate::auth::policy::Access)] = {
     use crate::auth::policy::Access;
     use crate::auth::Role;
