@@ -86,12 +86,9 @@ pub async fn run(command: BackupCommand, outer: &CommonArgs) -> anyhow::Result<(
                 .with_context(|| {
                     format!("opening the database in {}", config.data_dir.display())
                 })?;
-            let path = app::backups::snapshot::take(
-                &pool,
-                &config.data_dir,
-                config.snapshots_keep.max(1),
-            )
-            .await?;
+            let path =
+                app::backups::snapshot::take(&pool, &config.data_dir, config.snapshots_keep.max(1))
+                    .await?;
             println!("{}", path.display());
             Ok(())
         }

@@ -6,7 +6,8 @@ mod common;
 use axum::http::StatusCode;
 use common::{call_as, error_of, get_as, test_app, LOCAL_DOCKER};
 
-const GOOD: &str = "form[host_alias]=&form[bastion]=bastion.example.org%3A2222&form[ssh_user]=alice\
+const GOOD: &str =
+    "form[host_alias]=&form[bastion]=bastion.example.org%3A2222&form[ssh_user]=alice\
 &form[jump_host]=gw.example.org&form[second_jump_host]=&form[socks_port]=1080\
 &form[private_url]=http%3A%2F%2F10.0.1.5%3A3000";
 
@@ -19,7 +20,11 @@ async fn settings_are_checked_saved_audited_and_served_as_a_pac_file() {
     // Nothing saved: the page invites an admin to fill in the form; no PAC file yet.
     let page = get_as(router, Some(&admin), "/connect").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("No tunnel described yet"), "{}", page.body);
+    assert!(
+        page.body.contains("No tunnel described yet"),
+        "{}",
+        page.body
+    );
     let pac = get_as(router, Some(&admin), "/connect/proxy.pac").await;
     assert_eq!(pac.status, StatusCode::NOT_FOUND, "{}", pac.body);
 
@@ -65,7 +70,11 @@ async fn settings_are_checked_saved_audited_and_served_as_a_pac_file() {
         pac.headers["content-type"],
         "application/x-ns-proxy-autoconfig"
     );
-    assert!(pac.body.contains("if (host == \"10.0.1.5\")"), "{}", pac.body);
+    assert!(
+        pac.body.contains("if (host == \"10.0.1.5\")"),
+        "{}",
+        pac.body
+    );
     assert!(pac.body.contains("SOCKS5 127.0.0.1:1080"), "{}", pac.body);
 
     let audited: Vec<(String, String)> =

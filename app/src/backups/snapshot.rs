@@ -124,10 +124,15 @@ mod tests {
         snapshot.close().await;
         // Names are per second: make three distinct ones, only the newest two stay.
         for _ in 0..2 {
-            while list(dir.path()).last().map(|p| p.file_name().unwrap().to_owned())
+            while list(dir.path())
+                .last()
+                .map(|p| p.file_name().unwrap().to_owned())
                 == Some(
-                    format!("{PREFIX}{}{SUFFIX}", chrono::Utc::now().format("%Y%m%d-%H%M%S"))
-                        .into(),
+                    format!(
+                        "{PREFIX}{}{SUFFIX}",
+                        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+                    )
+                    .into(),
                 )
             {
                 tokio::time::sleep(Duration::from_millis(100)).await;

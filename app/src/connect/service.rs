@@ -40,7 +40,8 @@ pub async fn save(
     actor: &Actor,
     form: &ConnectForm,
 ) -> Result<ConnectSettings, AppError> {
-    let settings = validate::check(form).map_err(|problems| AppError::invalid(problems.join(" ")))?;
+    let settings =
+        validate::check(form).map_err(|problems| AppError::invalid(problems.join(" ")))?;
     store::save(&state.db, &settings).await?;
     record(
         &state.db,

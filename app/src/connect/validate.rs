@@ -37,7 +37,10 @@ pub fn check(form: &ConnectForm) -> Result<ConnectSettings, Vec<String>> {
     }
     let jump_host = form.jump_host.trim();
     let second_jump_host = form.second_jump_host.trim();
-    for (label, jump) in [("jump host", jump_host), ("second jump host", second_jump_host)] {
+    for (label, jump) in [
+        ("jump host", jump_host),
+        ("second jump host", second_jump_host),
+    ] {
         if !jump.is_empty() && !is_jump(jump) {
             problems.push(format!(
                 "The {label} '{jump}' is not accepted: use HOST, HOST:PORT or USER@HOST:PORT, like gw.example.org or alice@gw.example.org:22; leave it empty when not needed."
@@ -46,7 +49,8 @@ pub fn check(form: &ConnectForm) -> Result<ConnectSettings, Vec<String>> {
     }
     if jump_host.is_empty() && !second_jump_host.is_empty() {
         problems.push(
-            "A second jump host needs a first one: fill in the jump host, or move the value there.".to_owned(),
+            "A second jump host needs a first one: fill in the jump host, or move the value there."
+                .to_owned(),
         );
     }
     let socks_port = match form.socks_port.trim().parse::<u16>() {
@@ -188,11 +192,15 @@ mod tests {
                 f.bastion = "bastion.example.org\nHost *".into()
             }),
             ("ssh user 'al ice'", |f| f.ssh_user = "al ice".into()),
-            ("jump host 'gw example'", |f| f.jump_host = "gw example".into()),
+            ("jump host 'gw example'", |f| {
+                f.jump_host = "gw example".into()
+            }),
             ("needs a first one", |f| f.second_jump_host = "gw".into()),
             ("SOCKS port '80'", |f| f.socks_port = "80".into()),
             ("SOCKS port 'many'", |f| f.socks_port = "many".into()),
-            ("private address 'ftp://x'", |f| f.private_url = "ftp://x".into()),
+            ("private address 'ftp://x'", |f| {
+                f.private_url = "ftp://x".into()
+            }),
         ];
         for (expected, spoil) in cases {
             let mut bad = form();
