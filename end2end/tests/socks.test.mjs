@@ -162,6 +162,9 @@ test('without JavaScript through SOCKS5: the form posts and the page shows the r
   const page = await logIn(context, caretaker);
   await page.goto(`${caretaker.url}/connect`);
   assert.equal(await page.locator('html[data-hydrated]').count(), 0);
+  await page.getByLabel('Bastion').fill('bastion.example.org');
+  await page.getByLabel('ssh user').fill('alice');
+  await page.getByLabel("caretaker's private address").fill(caretaker.url);
   await page.getByLabel('Local SOCKS port').fill('1081');
   // The browser posts the form; the server sends it back to the page, now with the value.
   await page.getByRole('button', { name: 'Save' }).click();
