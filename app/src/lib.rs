@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod cluster;
+pub mod connect;
 pub mod containers;
 pub mod core;
 pub mod jobs;
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/routes") view=proxy::pages::RoutesPage ssr=SsrMode::Async/>
                     <Route path=path!("/routes/certificates") view=proxy::pages::CertificatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::pages::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connect") view=connect::pages::ConnectPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=auth::pages::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=auth::pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/link/:token") view=auth::pages::LinkPage ssr=SsrMode::Async/>

@@ -303,10 +303,11 @@ ${httpBlock}
   };
 }
 
-export async function launchBrowser() {
+/** Debian's headless Chromium; `extraArgs` add switches (a proxy, for example). */
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }

@@ -22,6 +22,10 @@ pub enum BackupCommand {
     /// Restore a snapshot (or chosen paths of it) into a new or empty directory, or back
     /// into a Docker volume.
     Restore(RestoreArgs),
+    /// Copy caretaker's own database now into DATA_DIR/snapshots (as the daily snapshot
+    /// does; safe while caretaker runs), keeping the newest `snapshots.keep`; prints the
+    /// file's path. Take one before an upgrade.
+    SelfSnapshot(CommonArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +79,19 @@ pub struct RestoreArgs {
 pub async fn run(command: BackupCommand, outer: &CommonArgs) -> anyhow::Result<()> {
     match command {
         BackupCommand::List(args) => list(&state(&args.merged(outer)).await?).await,
+        BackupCommand::SelfSnapshot(args) => {
+            let (config, _) = args.merged(outer).load()?;
+            let pool = app::core::db::open(&config.data_dir)
+                .await
+                .with_context(|| {
+                    format!("opening the database in {}", config.data_dir.display())
+                })?;
+            let path =
+                app::backups::snapshot::take(&pool, &config.data_dir, config.snapshots_keep.max(1))
+                    .await?;
+            println!("{}", path.display());
+            Ok(())
+        }
         BackupCommand::Run(args) => {
             let state = state(&args.common.merged(outer)).await?;
             let plan = service::plan_by_name(&state, &args.plan).await?;

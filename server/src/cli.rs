@@ -65,6 +65,9 @@ pub enum AdminCommand {
 pub enum ConfigCommand {
     /// Print the effective configuration and where each value came from; secrets as ***.
     Check(CommonArgs),
+    /// Print the configuration reference (every setting, its environment variable, flag,
+    /// default and accepted values) as Markdown; docs/configuration.md is this output.
+    Reference,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -179,6 +182,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Backup { command }) => crate::backup_cli::run(command, &cli.common).await,
         Some(Command::Logs { command }) => crate::logs_cli::run(command, &cli.common).await,
+        Some(Command::Config {
+            command: ConfigCommand::Reference,
+        }) => {
+            print!("{}", crate::config::reference_markdown());
+            Ok(())
+        }
         Some(Command::Config {
             command: ConfigCommand::Check(args),
         }) => {

@@ -86,6 +86,9 @@ pub struct Config {
     pub tls_cert_file: Option<PathBuf>,
     /// The PEM private key of that certificate. `tls.key_file`, CARETAKER_TLS_KEY_FILE.
     pub tls_key_file: Option<PathBuf>,
+    /// How many daily snapshots of the database are kept in DATA_DIR/snapshots; 0: none
+    /// are taken. `snapshots.keep`, CARETAKER_SNAPSHOTS_KEEP.
+    pub snapshots_keep: usize,
 }
 
 /// Where a setting's effective value came from, for `config check`.
@@ -111,6 +114,10 @@ impl fmt::Display for Source {
 /// One setting: its key in the file (`section.name`), its environment variable, and what it accepts.
 pub struct Setting {
     pub key: &'static str,
+    /// What the setting does, one sentence for the configuration reference.
+    pub about: &'static str,
+    /// The command-line flag, for the few settings that have one.
+    pub flag: Option<&'static str>,
     pub env: &'static str,
     pub accepts: &'static str,
     pub secret: bool,
@@ -119,119 +126,231 @@ pub struct Setting {
 pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "bind",
+        about: "The address and port the web server listens on. In a container, 0.0.0.0:3000.",
+        flag: Some("--bind"),
         env: "CARETAKER_BIND",
         accepts: "an IP address and port, like 127.0.0.1:3000",
         secret: false,
     },
     Setting {
         key: "data_dir",
+        about: "Where the SQLite database, the secret key and the daily database snapshots are kept. Back this directory up.",
+        flag: Some("--data-dir"),
         env: "CARETAKER_DATA_DIR",
         accepts: "a directory path",
         secret: false,
     },
     Setting {
         key: "site_root",
+        about: "The compiled site (wasm, JavaScript, CSS, public files) the pages load.",
+        flag: None,
         env: "CARETAKER_SITE_ROOT",
         accepts: "the directory cargo-leptos built the site into (target/site)",
         secret: false,
     },
     Setting {
         key: "log.format",
+        about: "How log lines are written.",
+        flag: Some("--log-format"),
         env: "CARETAKER_LOG_FORMAT",
         accepts: "human or json",
         secret: false,
     },
     Setting {
         key: "log.level",
+        about: "Which log events are written.",
+        flag: None,
         env: "CARETAKER_LOG_LEVEL",
         accepts: "a tracing filter, like info, debug or caretaker=debug,info",
         secret: false,
     },
     Setting {
         key: "docker.host",
+        about: "The local Docker engine caretaker manages.",
+        flag: None,
         env: "CARETAKER_DOCKER_HOST",
         accepts: "unix:///var/run/docker.sock, an absolute socket path, or tcp://HOST:PORT",
         secret: false,
     },
     Setting {
         key: "docker.timeout_secs",
+        about: "The time limit of one Docker API call.",
+        flag: None,
         env: "CARETAKER_DOCKER_TIMEOUT_SECS",
         accepts: "a whole number of seconds from 1 to 3600",
         secret: false,
     },
     Setting {
         key: "public_url",
+        about: "The address users open; login redirects and links are built from it. Set it behind a reverse proxy or under a sub-path.",
+        flag: None,
         env: "CARETAKER_PUBLIC_URL",
         accepts: "the address users open, like https://ops.example.org or https://example.org/caretaker",
         secret: false,
     },
     Setting {
         key: "trusted_proxies",
+        about: "Reverse proxies whose X-Forwarded-For header names the real client (for the audit log and the access policy).",
+        flag: None,
         env: "CARETAKER_TRUSTED_PROXIES",
         accepts: "comma-separated IP addresses of reverse proxies whose X-Forwarded-For is believed",
         secret: false,
     },
     Setting {
         key: "session.idle_timeout_mins",
+        about: "A login ends after this long without a request.",
+        flag: None,
         env: "CARETAKER_SESSION_IDLE_TIMEOUT_MINS",
         accepts: "minutes from 5 to 43200",
         secret: false,
     },
     Setting {
         key: "session.absolute_timeout_hours",
+        about: "A login ends this long after it began, active or not.",
+        flag: None,
         env: "CARETAKER_SESSION_ABSOLUTE_TIMEOUT_HOURS",
         accepts: "hours from 1 to 8760",
         secret: false,
     },
     Setting {
         key: "tls.cert_file",
+        about: "Serve HTTPS directly with this certificate chain (PEM); reloaded when the file changes. Needs tls.key_file.",
+        flag: None,
         env: "CARETAKER_TLS_CERT_FILE",
         accepts: "the path of a PEM file with the certificate (chain) to serve HTTPS with",
         secret: false,
     },
     Setting {
         key: "tls.key_file",
+        about: "The private key (PEM) of tls.cert_file.",
+        flag: None,
         env: "CARETAKER_TLS_KEY_FILE",
         accepts: "the path of a PEM file with that certificate's private key",
         secret: false,
     },
     Setting {
         key: "github.client_id",
+        about: "The GitHub OAuth app that lets the team log in with GitHub. Needs github.client_secret.",
+        flag: None,
         env: "CARETAKER_GITHUB_CLIENT_ID",
         accepts: "the Client ID of a GitHub OAuth app",
         secret: false,
     },
     Setting {
         key: "github.client_secret",
+        about: "The secret of that OAuth app; never printed.",
+        flag: None,
         env: "CARETAKER_GITHUB_CLIENT_SECRET",
         accepts: "the client secret of that GitHub OAuth app",
         secret: true,
     },
     Setting {
         key: "github.oauth_url",
+        about: "Where GitHub's login pages are.",
+        flag: None,
         env: "CARETAKER_GITHUB_OAUTH_URL",
         accepts: "GitHub's web address: https://github.com, or https://HOST for GitHub Enterprise Server",
         secret: false,
     },
     Setting {
         key: "github.api_url",
+        about: "Where GitHub's REST API is (user, organisations, teams).",
+        flag: None,
         env: "CARETAKER_GITHUB_API_URL",
         accepts: "GitHub's REST API: https://api.github.com, or https://HOST/api/v3 for Enterprise Server",
         secret: false,
     },
     Setting {
         key: "github.pkce",
+        about: "Whether the GitHub login uses PKCE.",
+        flag: None,
         env: "CARETAKER_GITHUB_PKCE",
         accepts: "true or false (false only for Enterprise Servers without PKCE)",
         secret: false,
     },
     Setting {
         key: "metrics.token",
+        about: "Lets a Prometheus scraper read /metrics without logging in; never printed.",
+        flag: None,
         env: "CARETAKER_METRICS_TOKEN",
         accepts: "a random string of at least 16 characters; a scraper sends it as Authorization: Bearer TOKEN",
         secret: true,
     },
+    Setting {
+        key: "snapshots.keep",
+        about: "caretaker copies its own database (consistently, with VACUUM INTO) into DATA_DIR/snapshots once a day and keeps this many of the newest copies.",
+        flag: None,
+        env: "CARETAKER_SNAPSHOTS_KEEP",
+        accepts: "a whole number from 0 (no snapshots) to 365",
+        secret: false,
+    },
 ];
+
+/// The default as the reference shows it: the loader's own default value, except where
+/// that depends on the machine.
+fn documented_default(defaults: &Config, key: &str) -> String {
+    match key {
+        "site_root" => "`site` beside the binary's folder (`target/release/caretaker` serves `target/site`), else `./target/site`".to_owned(),
+        "public_url" => "`http://BIND` (`https://BIND` when tls.cert_file is set)".to_owned(),
+        _ => format!("`{}`", defaults.shown(key)),
+    }
+}
+
+/// The configuration reference in Markdown, generated from [`SETTINGS`] and the loader's
+/// defaults so that docs/configuration.md cannot drift from the code (a test compares them).
+pub fn reference_markdown() -> String {
+    let defaults = Config::defaults();
+    let cell = |text: &str| text.replace('|', "\\|");
+    let mut out = String::new();
+    out.push_str("# Configuration reference\n\n");
+    out.push_str("<!-- Generated by `caretaker config reference` from the settings table in server/src/config.rs. Do not edit: a test fails when this file differs from the generated text. Regenerate with `cargo run -p server -- config reference > docs/configuration.md`. -->\n\n");
+    out.push_str("caretaker needs no configuration to start: every setting has a default. Settings come from, in order, the defaults, a TOML file (`--config FILE` or the environment variable `CARETAKER_CONFIG`), `CARETAKER_*` environment variables, then command-line flags; a later layer wins. In the file, a key written `section.name` below goes under `[section]`.\n\n");
+    out.push_str("An unknown key or environment variable, or a value that is not accepted, stops the start with a message that names it and says what is accepted. `caretaker config check` prints the effective value of every setting and where it came from (secrets as `***`).\n\n");
+    out.push_str(
+        "| Setting | Environment variable | Flag | Default |\n| --- | --- | --- | --- |\n",
+    );
+    for setting in SETTINGS {
+        out.push_str(&format!(
+            "| [`{key}`](#{anchor}) | `{env}` | {flag} | {default} |\n",
+            key = setting.key,
+            anchor = setting.key.replace('.', ""),
+            env = setting.env,
+            flag = setting
+                .flag
+                .map_or("".to_owned(), |flag| format!("`{flag}`")),
+            default = cell(&documented_default(&defaults, setting.key)),
+        ));
+    }
+    for setting in SETTINGS {
+        out.push_str(&format!("\n## {}\n\n{}\n\n", setting.key, setting.about));
+        out.push_str(&format!("- Environment variable: `{}`\n", setting.env));
+        if let Some(flag) = setting.flag {
+            out.push_str(&format!("- Flag: `{flag}`\n"));
+        }
+        out.push_str(&format!(
+            "- Default: {}\n",
+            documented_default(&defaults, setting.key)
+        ));
+        out.push_str(&format!("- Accepts: {}\n", setting.accepts));
+        if setting.secret {
+            out.push_str("- Secret: never printed, in logs or by `config check`\n");
+        }
+    }
+    out.push_str(
+        "\n## Example file\n\n```toml\n\
+         bind = \"0.0.0.0:3000\"\n\
+         data_dir = \"/var/lib/caretaker\"\n\
+         public_url = \"https://ops.example.org\"\n\
+         trusted_proxies = \"127.0.0.1\"\n\n\
+         [github]\n\
+         client_id = \"Iv1.0123456789abcdef\"\n\
+         client_secret = \"…\"\n\n\
+         [log]\n\
+         format = \"json\"\n\
+         ```\n",
+    );
+    out
+}
 
 /// The environment variable that names the config file (like `--config`).
 pub const CONFIG_FILE_ENV: &str = "CARETAKER_CONFIG";
@@ -276,6 +395,7 @@ impl Config {
             metrics_token: None,
             tls_cert_file: None,
             tls_key_file: None,
+            snapshots_keep: 7,
         }
     }
 
@@ -447,6 +567,9 @@ impl Config {
                     _ => return Err(bad()),
                 }
             }
+            "snapshots.keep" => {
+                self.snapshots_keep = in_range(value, 0, 365).ok_or_else(bad)? as usize
+            }
             "tls.cert_file" => self.tls_cert_file = non_empty(value).map(PathBuf::from),
             "tls.key_file" => self.tls_key_file = non_empty(value).map(PathBuf::from),
             "github.client_id" => self.github_client_id = non_empty(value).map(str::to_owned),
@@ -498,6 +621,7 @@ impl Config {
             }
             "tls.key_file" => optional(self.tls_key_file.as_ref().map(|p| p.display().to_string())),
             "github.client_id" => optional(self.github_client_id.clone()),
+            "snapshots.keep" => self.snapshots_keep.to_string(),
             "github.client_secret" => {
                 optional(self.github_client_secret.as_ref().map(Secret::to_string))
             }
@@ -802,6 +926,24 @@ mod tests {
             error.contains("public_url is http://example.org"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_configuration_reference_in_docs_is_the_generated_one() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md");
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            written == reference_markdown(),
+            "{} differs from the generated reference; regenerate it with `cargo run -p server -- config reference > docs/configuration.md`",
+            path.display()
+        );
+        for setting in SETTINGS {
+            assert!(
+                written.contains(&format!("`{}`", setting.env)),
+                "{}",
+                setting.env
+            );
+        }
     }
 
     #[test]

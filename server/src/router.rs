@@ -63,6 +63,7 @@ fn routes(state: AppState) -> Router {
         .route("/auth/link", post(app::auth::routes::link_login))
         .route("/auth/logout", post(app::auth::routes::logout))
         .route("/audit/export", get(app::audit::routes::export))
+        .route("/connect/proxy.pac", get(app::connect::routes::proxy_pac))
         .route("/analytics/export", get(app::analytics::routes::export))
         .route(
             "/status.json",

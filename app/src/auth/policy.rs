@@ -46,6 +46,7 @@ pub fn server_fn_access() -> Vec<(&'static str, Access)> {
         crate::tasks::api::ACCESS,
         crate::auth::api::ACCESS,
         crate::audit::api::ACCESS,
+        crate::connect::api::ACCESS,
     ]
     .concat()
 }

@@ -25,6 +25,8 @@ mod run;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
+pub mod snapshot;
+#[cfg(feature = "ssr")]
 mod store;
 pub mod validate;
 

@@ -20,6 +20,7 @@ const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/jobs", "Jobs", Role::Viewer),
     ("/routes", "Routes", Role::Viewer),
     ("/audit", "Audit", Role::Viewer),
+    ("/connect", "Connect", Role::Viewer),
     ("/users", "Users", Role::Admin),
 ];
 
