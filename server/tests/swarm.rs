@@ -328,7 +328,12 @@ async fn clean_up() {
     // A second engine of a killed run.
     if let Ok(pid) = std::fs::read_to_string(path("worker.pid")) {
         let pid = pid.trim().to_owned();
-        if !pid.is_empty() {
+        // Only if that process is still our worker: a killed run's pid may since have
+        // been reused, even by this machine's own dockerd, which must never be stopped.
+        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|command| String::from_utf8_lossy(&command).contains(WORK_DIR))
+            .unwrap_or(false);
+        if !pid.is_empty() && ours {
             quietly("kill", &["-TERM", &pid]);
             let proc = format!("/proc/{pid}");
             let started = Instant::now();
