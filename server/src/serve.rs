@@ -183,11 +183,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     app::monitors::runner::register_retention(&state);
     tokio::spawn(app::analytics::service::tail(state.clone()));
     // caretaker's own database, copied daily into the data directory with no setup.
-    tokio::spawn(app::backups::snapshot::run_daily(
+    app::backups::snapshot::register(
+        &state.scheduler,
         state.db.clone(),
         config.data_dir.clone(),
         config.snapshots_keep,
-    ));
+    );
     let scheduler = state.scheduler.clone();
     tokio::spawn(scheduler.clone().run());
     // Requests in flight may finish, but not forever: a task's event stream stays open as

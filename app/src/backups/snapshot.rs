@@ -80,23 +80,74 @@ pub fn due_in(data_dir: &Path) -> Duration {
     }
 }
 
-/// Takes a snapshot whenever one is due, until the process ends. `keep` 0 turns it off.
-pub async fn run_daily(pool: SqlitePool, data_dir: PathBuf, keep: usize) {
+/// Hooks the daily snapshot into the scheduler, which runs all of caretaker's timed work.
+/// `keep` 0 turns it off. A failed snapshot is tried again in an hour.
+pub fn register(
+    scheduler: &crate::core::scheduler::Scheduler,
+    pool: SqlitePool,
+    data_dir: PathBuf,
+    keep: usize,
+) {
     if keep == 0 {
         return;
     }
-    loop {
-        tokio::time::sleep(due_in(&data_dir)).await;
-        if let Err(error) = take(&pool, &data_dir, keep).await {
-            tracing::warn!(%error, "the daily database snapshot failed; trying again in an hour");
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-        }
-    }
+    // The scheduler calls every ticker whenever any area is due: remember our own time.
+    let next = std::sync::Arc::new(std::sync::Mutex::new(None));
+    scheduler.on_tick(
+        "snapshots",
+        std::sync::Arc::new(move |now| {
+            let pool = pool.clone();
+            let data_dir = data_dir.clone();
+            let next = next.clone();
+            Box::pin(async move {
+                let planned = *next.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if planned.is_some_and(|at| now < at) {
+                    return planned;
+                }
+                let mut wait = due_in(&data_dir);
+                if wait.is_zero() {
+                    wait = match take(&pool, &data_dir, keep).await {
+                        Ok(_) => SNAPSHOT_EVERY,
+                        Err(error) => {
+                            tracing::warn!(%error, "the daily database snapshot failed; trying again in an hour");
+                            Duration::from_secs(3600)
+                        }
+                    };
+                }
+                let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1));
+                *next.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(at);
+                Some(at)
+            })
+        }),
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_scheduler_takes_the_first_snapshot_at_once_then_daily() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::core::db::open(dir.path()).await.unwrap();
+        let scheduler = crate::core::scheduler::Scheduler::new(std::sync::Arc::new(
+            crate::core::scheduler::SystemClock,
+        ));
+        register(&scheduler, pool, dir.path().to_path_buf(), 3);
+        let next = scheduler.tick().await.expect("a next time");
+        assert_eq!(
+            list(dir.path()).len(),
+            1,
+            "the first snapshot is taken at once"
+        );
+        assert!(next - scheduler.now() > chrono::Duration::hours(23));
+        scheduler.tick().await;
+        assert_eq!(
+            list(dir.path()).len(),
+            1,
+            "not again before a day has passed"
+        );
+    }
 
     #[tokio::test]
     async fn snapshots_are_whole_databases_and_rotate() {
