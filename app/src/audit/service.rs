@@ -53,6 +53,24 @@ pub async fn record(
     }
 }
 
+/// Records how a piece of work ended: `Ok` with the detail `done` gives, or `Failed` with
+/// the error's sentence.
+pub async fn record_result<T>(
+    pool: &SqlitePool,
+    actor: &Actor,
+    area: &str,
+    action: &str,
+    target: &str,
+    result: &Result<T, AppError>,
+    done: impl FnOnce(&T) -> String,
+) {
+    let (outcome, detail) = match result {
+        Ok(value) => (Outcome::Ok, done(value)),
+        Err(error) => (Outcome::Failed, error.to_string()),
+    };
+    record(pool, actor, area, action, target, outcome, &detail).await;
+}
+
 pub async fn search(
     pool: &SqlitePool,
     filter: &AuditFilter,

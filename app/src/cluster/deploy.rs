@@ -13,19 +13,20 @@ use std::collections::HashMap;
 
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
-    EndpointSpec, HealthConfig, Limit, Mount, MountTypeEnum, NetworkAttachmentConfig,
-    ServiceSpec as SwarmSpec, ServiceSpecMode, ServiceSpecModeReplicated,
-    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigFailureActionEnum, ServiceSpecUpdateConfig,
+    EndpointSpec, Limit, Mount, MountTypeEnum, NetworkAttachmentConfig, ServiceSpec as SwarmSpec,
+    ServiceSpecMode, ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
+    ServiceSpecRollbackConfigFailureActionEnum, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
     TaskSpecContainerSpec, TaskSpecPlacement, TaskSpecResources,
 };
 use bollard::query_parameters::{InspectServiceOptions, UpdateServiceOptionsBuilder};
 
 use super::{SwarmDeployed, SwarmForm, SwarmServiceView, SwarmSettings, SERVICE_LABEL, TAG_LABEL};
-use crate::audit::service::{record, Actor};
+use crate::audit::service::{record, record_result, Actor};
 use crate::audit::Outcome;
 use crate::core::error::AppError;
 use crate::core::state::AppState;
+use crate::services::deploy::health_config;
 use crate::services::store::StoredService;
 use crate::services::ServiceSpec;
 
@@ -145,18 +146,14 @@ pub async fn deploy(
     let tag = checked_tag(&service, tag)?;
     let target = format!("{}:{tag}", service.spec.name);
     let result = deploy_checked(state, &service, &tag).await;
-    let (outcome, detail) = match &result {
-        Ok(image) => (Outcome::Ok, format!("rolling update to {image}")),
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
-    record(
+    record_result(
         &state.db,
         actor,
         "cluster",
         "deploy on swarm",
         &target,
-        outcome,
-        &detail,
+        &result,
+        |image| format!("rolling update to {image}"),
     )
     .await;
     result
@@ -295,14 +292,7 @@ fn swarm_spec(
         env: Some(env),
         labels: Some(container_labels),
         mounts: Some(mounts),
-        health_check: spec.healthcheck.as_ref().map(|check| HealthConfig {
-            test: Some(check.test.clone()),
-            interval: Some(seconds(check.interval_secs)),
-            timeout: Some(seconds(check.timeout_secs)),
-            retries: Some(i64::from(check.retries)),
-            start_period: Some(seconds(check.start_period_secs)),
-            start_interval: None,
-        }),
+        health_check: spec.healthcheck.as_ref().map(health_config),
         ..Default::default()
     };
     let limits =
@@ -407,18 +397,14 @@ pub async fn scale(
     let service = crate::services::service::get(state, service_id).await?;
     let replicas = super::validate::replicas(replicas)?;
     let result = scale_checked(state, &service, replicas).await;
-    let (outcome, detail) = match &result {
-        Ok(()) => (Outcome::Ok, format!("{replicas} replicas")),
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
-    record(
+    record_result(
         &state.db,
         actor,
         "cluster",
         "scale",
         &service.spec.name,
-        outcome,
-        &detail,
+        &result,
+        |_| format!("{replicas} replicas"),
     )
     .await;
     result
@@ -486,18 +472,14 @@ pub async fn roll_back(state: &AppState, actor: &Actor, service_id: i64) -> Resu
             .map(|_| ())
     }
     .await;
-    let (outcome, detail) = match &result {
-        Ok(()) => (Outcome::Ok, String::new()),
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
-    record(
+    record_result(
         &state.db,
         actor,
         "cluster",
         "roll back on swarm",
         &service.spec.name,
-        outcome,
-        &detail,
+        &result,
+        |_| String::new(),
     )
     .await;
     result
@@ -516,18 +498,14 @@ pub async fn remove(state: &AppState, actor: &Actor, service_id: i64) -> Result<
             .await
     }
     .await;
-    let (outcome, detail) = match &result {
-        Ok(()) => (Outcome::Ok, String::new()),
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
-    record(
+    record_result(
         &state.db,
         actor,
         "cluster",
         "remove from swarm",
         &service.spec.name,
-        outcome,
-        &detail,
+        &result,
+        |_| String::new(),
     )
     .await;
     result

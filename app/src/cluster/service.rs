@@ -12,8 +12,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 
 use super::{Availability, ClusterView, NodeRow, TaskRow};
-use crate::audit::service::{record, Actor};
-use crate::audit::Outcome;
+use crate::audit::service::{record_result, Actor};
 use crate::core::docker::DockerEngine;
 use crate::core::error::AppError;
 use crate::core::state::AppState;
@@ -320,17 +319,19 @@ pub async fn set_availability(
         .swarm
         .node_name(&node_id)
         .map_or_else(|| node_id.clone(), |name| format!("{name} {node_id}"));
-    let (outcome, detail) = match &result {
-        Ok(()) => (Outcome::Ok, String::new()),
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
     let action = match availability {
         Availability::Active => "activate node",
         Availability::Pause => "pause node",
         Availability::Drain => "drain node",
     };
-    record(
-        &state.db, actor, "cluster", action, &target, outcome, &detail,
+    record_result(
+        &state.db,
+        actor,
+        "cluster",
+        action,
+        &target,
+        &result,
+        |_| String::new(),
     )
     .await;
     result

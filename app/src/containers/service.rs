@@ -17,7 +17,7 @@ use super::{
     env_var, ContainerAction, ContainerDetails, ContainerFilter, ContainerList, LogLine, LogLines,
     NewHost, LOCAL_HOST_ID, MAX_TAIL,
 };
-use crate::audit::service::{record, Actor};
+use crate::audit::service::{record, record_result, Actor};
 use crate::audit::Outcome;
 use crate::core::docker::DockerEndpoint;
 use crate::core::error::AppError;
@@ -193,18 +193,14 @@ pub async fn act(
                 .await
         }
     };
-    let (outcome, detail) = match &result {
-        Ok(()) => (Outcome::Ok, String::new()),
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
-    record(
+    record_result(
         &state.db,
         actor,
         "containers",
         action.verb(),
         &target,
-        outcome,
-        &detail,
+        &result,
+        |_| String::new(),
     )
     .await;
     state.fleet.refresh(&host).await;

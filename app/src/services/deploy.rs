@@ -329,21 +329,13 @@ fn container_body(
         (_, "on-failure") => Some(RestartPolicyNameEnum::ON_FAILURE),
         _ => Some(RestartPolicyNameEnum::UNLESS_STOPPED),
     };
-    let seconds = |s: u32| i64::from(s) * 1_000_000_000;
     ContainerCreateBody {
         image: Some(image_ref.to_owned()),
         cmd: (!spec.command.is_empty()).then(|| spec.command.clone()),
         env: Some(env),
         labels: Some(labels),
         exposed_ports: Some(exposed),
-        healthcheck: spec.healthcheck.as_ref().map(|check| HealthConfig {
-            test: Some(check.test.clone()),
-            interval: Some(seconds(check.interval_secs)),
-            timeout: Some(seconds(check.timeout_secs)),
-            retries: Some(i64::from(check.retries)),
-            start_period: Some(seconds(check.start_period_secs)),
-            start_interval: None,
-        }),
+        healthcheck: spec.healthcheck.as_ref().map(health_config),
         host_config: Some(HostConfig {
             port_bindings: Some(bindings),
             binds: Some(
@@ -783,4 +775,17 @@ async fn roll_back_now(state: &AppState, actor: &Actor, service_id: i64) -> Resu
     .await;
     state.fleet.refresh(&host).await;
     Ok(())
+}
+
+/// A service's health check as the engine takes it, for a container or a Swarm task.
+pub(crate) fn health_config(check: &super::Healthcheck) -> HealthConfig {
+    let seconds = |s: u32| i64::from(s) * 1_000_000_000;
+    HealthConfig {
+        test: Some(check.test.clone()),
+        interval: Some(seconds(check.interval_secs)),
+        timeout: Some(seconds(check.timeout_secs)),
+        retries: Some(i64::from(check.retries)),
+        start_period: Some(seconds(check.start_period_secs)),
+        start_interval: None,
+    }
 }
